@@ -1,0 +1,45 @@
+#!/usr/bin/env node
+/** `fer` command-line entry point: dispatches to lib/cli/commands/*. */
+import { FerError } from '../util/errors';
+import type { Command } from './registry';
+
+// One line per command; keep the list sorted.
+const COMMANDS: Command[] = [];
+
+function help(): void {
+  console.log('usage: fer <command> [options]\n\ncommands:');
+  for (const c of COMMANDS) console.log(`  ${c.name.padEnd(12)} ${c.summary}`);
+  console.log('\nRun `fer <command> --help` for details.');
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === 'help' || name === '--help' || name === '-h') {
+    help();
+    return 0;
+  }
+  const cmd = COMMANDS.find((c) => c.name === name);
+  if (!cmd) throw new FerError(`unknown command '${name}' (run 'fer help')`);
+  if (rest.includes('--help') || rest.includes('-h')) {
+    console.log(cmd.usage);
+    return 0;
+  }
+  return cmd.run(rest);
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (e: unknown) => {
+    // User errors are one line, no stack; anything else is a bug and keeps its stack.
+    if (e instanceof FerError) {
+      console.error(e.format());
+      process.exit(1);
+    }
+    if (process.env.FER_DEBUG) console.error(e);
+    else
+      console.error(
+        `fer: internal error: ${e instanceof Error ? e.message : String(e)} (set FER_DEBUG=1 for the stack)`,
+      );
+    process.exit(2);
+  },
+);

@@ -1,0 +1,1 @@
+console.log('reproduce: not yet (notebooks arrive with the notebooks issue)');

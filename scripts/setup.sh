@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Installs the system parts of the study: Jupyter (nbconvert + nbclient + ipykernel) and Chromium
+# from Debian, then registers the tslab TypeScript kernel with Debian's /usr/bin/python3.
+# Idempotent. As non-root it installs nothing and prints exactly what to run.
+# Options: --with-torch also installs python3-torch for `npm run bench -- --compare-torch`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+pkgs=(jupyter-nbconvert python3-nbclient jupyter-client python3-ipykernel chromium fonts-dejavu-core)
+[[ " $* " == *" --with-torch "* ]] && pkgs+=(python3-torch)
+
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+
+if ((${#missing[@]})); then
+  if [[ $(id -u) -eq 0 ]]; then
+    echo "setup: installing ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  else
+    echo "setup: not root, so nothing was installed. Run:"
+    echo "  sudo apt-get update && sudo apt-get install -y --no-install-recommends ${missing[*]}"
+    echo "  npx tslab install --python=/usr/bin/python3"
+    exit 1
+  fi
+else
+  echo "setup: Debian packages present (${pkgs[*]})"
+fi
+
+# tslab's kernel must run under Debian's python3, which has jupyter_client; the python3 on PATH may not.
+if ! /usr/bin/python3 -m jupyter kernelspec list 2>/dev/null | grep -q '^ *tslab '; then
+  npx --no-install tslab install --python=/usr/bin/python3 >/dev/null
+  echo "setup: registered the tslab kernel"
+else
+  echo "setup: tslab kernel already registered"
+fi
+/usr/bin/python3 -m jupyter kernelspec list | sed 's/^/setup: /'
