@@ -115,7 +115,11 @@ describe('corruptions (ImageNet-C style suite)', () => {
       let black = 0,
         white = 0,
         other = 0;
-      for (const v of y) v === 0 ? black++ : v === 255 ? white++ : v === 128 ? 0 : other++;
+      for (const v of y) {
+        if (v === 0) black++;
+        else if (v === 255) white++;
+        else if (v !== 128) other++;
+      }
       assert.equal(other, 0);
       assert.ok(Math.abs((black + white) / y.length - c) < 0.01, `sev ${s}`);
       assert.ok(Math.abs(black / (black + white) - 0.5) < 0.06);
