@@ -1,10 +1,11 @@
 #!/usr/bin/env node
 /** `fer` command-line entry point: dispatches to lib/cli/commands/*. */
 import { FerError } from '../util/errors';
+import { dataCommand } from './commands/data';
 import type { Command } from './registry';
 
 // One line per command; keep the list sorted.
-const COMMANDS: Command[] = [];
+const COMMANDS: Command[] = [dataCommand];
 
 function help(): void {
   console.log('usage: fer <command> [options]\n\ncommands:');

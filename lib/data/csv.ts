@@ -325,7 +325,14 @@ export async function parseFer2013Csv(file: string, opts: ParseOptions = {}): Pr
   // The last line may lack a trailing newline.
   if (carryLen > 0) {
     const line = Buffer.concat(carry);
-    parser.line(line, 0, line.length);
+    try {
+      parser.line(line, 0, line.length);
+    } catch (e) {
+      // A bad last line without a newline is most often a cut-off download.
+      if (e instanceof FerError && e.line === parser.lineNo)
+        throw new FerError(`${e.message} (last line has no newline: truncated file?)`, file, e.line);
+      throw e;
+    }
   }
   parser.finish();
   const n = parser.n;
