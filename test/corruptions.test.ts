@@ -191,7 +191,7 @@ describe('corruptions (ImageNet-C style suite)', () => {
   });
 
   it('jpeg matches a real libjpeg round trip (sharp), when sharp is installed', async function () {
-    let sharp: typeof import('sharp');
+    let sharp: (typeof import('sharp'))['default'];
     try {
       sharp = (await import('sharp')).default;
     } catch {
