@@ -186,18 +186,24 @@ export async function loadFer2013(opts: LoadOptions = {}): Promise<FerDataset> {
       header.sourcePath === path.resolve(csv) &&
       header.sourceSize === st.size &&
       header.sourceMtimeMs === st.mtimeMs;
-    if (sameStat) {
-      log(`fer2013: loading cache ${target}`);
-      return readCache(target, csv);
+    try {
+      if (sameStat) {
+        log(`fer2013: loading cache ${target}`);
+        return readCache(target, csv);
+      }
+      log(`fer2013: ${csv} changed on disk since the cache was built; checking its SHA-256`);
+      const sha = await hashFerSource(csv);
+      if (sha === header.sourceSha256) {
+        const ds = readCache(target, csv);
+        tryWrite(() => writeCache(target, ds, st), log);
+        return ds;
+      }
+      log(`fer2013: source hash differs from the cache's; rebuilding`);
+    } catch (e) {
+      // A damaged cache is rebuilt; a bad source is the user's error and propagates.
+      if (!(e instanceof FerError) || e.file !== target) throw e;
+      log(`fer2013: ${e.format()}; rebuilding`);
     }
-    log(`fer2013: ${csv} changed on disk since the cache was built; checking its SHA-256`);
-    const sha = await hashFerSource(csv);
-    if (sha === header.sourceSha256) {
-      const ds = readCache(target, csv);
-      tryWrite(() => writeCache(target, ds, st), log);
-      return ds;
-    }
-    log(`fer2013: source hash differs from the cache's; rebuilding`);
   }
   log(`fer2013: parsing ${csv}`);
   const t0 = Date.now();
