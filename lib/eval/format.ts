@@ -12,8 +12,7 @@ export function textTable(head: string[], rows: string[][]): string {
 }
 
 const f3 = (x: number): string => x.toFixed(3);
-const ci = (c: ConfidenceInterval | undefined): string =>
-  c ? `[${f3(c.lo)}, ${f3(c.hi)}]` : '';
+const ci = (c: ConfidenceInterval | undefined): string => (c ? `[${f3(c.lo)}, ${f3(c.hi)}]` : '');
 const pm = (s: SpreadStat): string => (s.std === null ? f3(s.mean) : `${f3(s.mean)}±${f3(s.std)}`);
 const pct = (l: number): string => `${+(l * 100).toFixed(2)}%`;
 const pv = (p: number): string => (p < 1e-4 ? p.toExponential(1) : p.toFixed(4));
@@ -64,17 +63,36 @@ export function formatEval(r: EvalResult): string {
       textTable(
         ['', 'ours', 'paper'],
         [
-          ['parameters', t.params.toLocaleString('en-US'), PAPER.table2[paperKey].params.toLocaleString('en-US')],
-          ['FLOPs / image', t.flopsPerImage === null ? 'n/a' : (t.flopsPerImage / 1e6).toFixed(1) + ' M', ''],
-          ['size on disk', t.sizeOnDiskBytes === null ? 'n/a' : (t.sizeOnDiskBytes / 2 ** 20).toFixed(2) + ' MiB', ''],
-          ['batch-1 ms (median)', t.latencyBatch1.medianMs.toFixed(2), PAPER.table2[paperKey].msPerImage.toFixed(2)],
+          [
+            'parameters',
+            t.params.toLocaleString('en-US'),
+            PAPER.table2[paperKey].params.toLocaleString('en-US'),
+          ],
+          [
+            'FLOPs / image',
+            t.flopsPerImage === null ? 'n/a' : (t.flopsPerImage / 1e6).toFixed(1) + ' M',
+            '',
+          ],
+          [
+            'size on disk',
+            t.sizeOnDiskBytes === null ? 'n/a' : (t.sizeOnDiskBytes / 2 ** 20).toFixed(2) + ' MiB',
+            '',
+          ],
+          [
+            'batch-1 ms (median)',
+            t.latencyBatch1.medianMs.toFixed(2),
+            PAPER.table2[paperKey].msPerImage.toFixed(2),
+          ],
           ['batch-1 ms (p95)', t.latencyBatch1.p95Ms.toFixed(2), ''],
           [`batch-${t.throughput.batchSize} ms/img`, t.throughput.msPerImage.toFixed(3), ''],
         ],
       ),
     );
   }
-  L.push('', `Tables 3/4: noise (mean±std over ${r.table34.levels.at(-1)?.seeds.length ?? 1} noise seed(s))`);
+  L.push(
+    '',
+    `Tables 3/4: noise (mean±std over ${r.table34.levels.at(-1)?.seeds.length ?? 1} noise seed(s))`,
+  );
   L.push(
     textTable(
       ['noise', 'accuracy', 'paper', 'F1 weighted', 'F1 macro', 'paper F1', 'top class'],
@@ -95,7 +113,17 @@ export function formatEval(r: EvalResult): string {
   L.push('', 'Table 5: emotion groups (F1 over the group labels on the group samples)');
   L.push(
     textTable(
-      ['group', 'n', 'accuracy', 'acc CI', 'F1 macro', 'F1 weighted', 'F1 micro', 'paper acc', 'paper F1'],
+      [
+        'group',
+        'n',
+        'accuracy',
+        'acc CI',
+        'F1 macro',
+        'F1 weighted',
+        'F1 micro',
+        'paper acc',
+        'paper F1',
+      ],
       r.table5.rows.map((x) => [
         x.group,
         String(x.metrics.n),
@@ -109,7 +137,10 @@ export function formatEval(r: EvalResult): string {
       ]),
     ),
   );
-  L.push('', 'Metric-definition audit (which definition reproduces the paper\'s pattern on our numbers)');
+  L.push(
+    '',
+    "Metric-definition audit (which definition reproduces the paper's pattern on our numbers)",
+  );
   for (const c of r.audit)
     L.push(`  ${c.id}: ${c.reproducedBy.length ? c.reproducedBy.join(', ') : 'none'}`);
   return L.join('\n');
