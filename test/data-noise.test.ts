@@ -120,7 +120,10 @@ describe('data: tensors', () => {
     for (const b of batches(ds, idx, 8, { shuffle: new Rng(1) })) {
       sizes.push(b.indices.length);
       seen.push(...b.indices);
-      assert.deepEqual(Array.from(tf.argMax(b.y, 1).dataSync()), Array.from(labelsOf(ds, b.indices)));
+      assert.deepEqual(
+        Array.from(tf.argMax(b.y, 1).dataSync()),
+        Array.from(labelsOf(ds, b.indices)),
+      );
       b.x.dispose();
       b.y.dispose();
     }
