@@ -18,6 +18,32 @@ import {
 import { classificationReport, kerasPrecisionRecall } from '../lib/eval/metrics';
 import { argmaxRows, predictProba } from '../lib/eval/predict';
 import { table2 } from '../lib/eval/timing';
+import { evaluateLoaded, testIndicesFor } from '../lib/eval/evaluate';
+import { formatEval } from '../lib/eval/format';
+import type { StudyModelMeta } from '../lib/train/meta';
+import { writeJsonAtomic } from '../lib/util/atomic';
+import { FerError } from '../lib/util/errors';
+
+const META: StudyModelMeta = {
+  architecture: 'cnn',
+  params: 259,
+  trainableParams: 259,
+  flopsPerImage: 504,
+  widthMultiplier: 1,
+  profile: 'test',
+  seed: 0,
+  split: 'official',
+  epochsRun: 0,
+  bestEpoch: 0,
+  best: { valLoss: 0, valAccuracy: 0 },
+  backend: 'cpu',
+  gitCommit: null,
+  datasetSha256: 'synthetic',
+  wallSeconds: 0,
+  tfjsVersion: tf.version.tfjs,
+  createdAt: '2020-01-01T00:00:00.000Z',
+  config: {},
+};
 import { compareWithPaper, PAPER } from '../lib/paper';
 import { Rng } from '../lib/util/rng';
 
@@ -29,7 +55,9 @@ function syntheticDataset(n: number, seed = 1): FerDataset {
   for (let i = 0; i < n; i++)
     for (let j = 0; j < PIXELS_PER_IMAGE; j++)
       pixels[i * PIXELS_PER_IMAGE + j] = Math.min(255, labels[i] * 30 + rng.int(60));
-  return { n, pixels, labels, usage: new Uint8Array(n), sha256: 'synthetic', source: 'synthetic' };
+  // Every 5th row PublicTest and the next PrivateTest, so the 'official' split has a test set.
+  const usage = Uint8Array.from({ length: n }, (_, i) => (i % 5 === 0 ? 1 : i % 5 === 1 ? 2 : 0));
+  return { n, pixels, labels, usage, sha256: 'synthetic', source: 'synthetic' };
 }
 
 /** A tiny seeded classifier: 8x8 average pooling, then a dense softmax. */
@@ -132,6 +160,62 @@ describe('evaluation on a tiny model', () => {
       assert.ok(
         t2.latencyBatch1.medianMs > 0 && t2.latencyBatch1.p95Ms >= t2.latencyBatch1.medianMs,
       );
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('recreates the test split from meta.json, with --limit and dataset checks', () => {
+    const { indices: test, info } = testIndicesFor(ds, META);
+    assert.deepEqual(
+      Array.from(test),
+      Array.from({ length: 50 }, (_, i) => i).filter((i) => i % 5 < 2),
+    );
+    assert.equal(info.nTest, 20);
+    assert.equal(info.limited, false);
+    const lim = testIndicesFor(ds, META, 7);
+    assert.equal(lim.indices.length, 7);
+    assert.ok(lim.info.limited);
+    assert.ok(Array.from(lim.indices).every((i) => i % 5 < 2));
+    assert.throws(() => testIndicesFor(ds, { ...META, datasetSha256: 'other' }), FerError);
+    assert.throws(() => testIndicesFor(ds, { ...META, split: 'nope' }), FerError);
+  });
+
+  it('evaluateLoaded builds a JSON-clean EvalResult with every table', async () => {
+    const { indices: test, info } = testIndicesFor(ds, META);
+    const r = await evaluateLoaded(model, META, '/tmp/models/tiny', ds, test, info, {
+      noiseSeeds: 2,
+      bootstrapResamples: 50,
+      timing: { warmup: 1, runs: 2, batchSize: 4, throughputRuns: 1 },
+    });
+    assert.equal(r.schema, 'fer-eval/1');
+    assert.equal(r.model.name, 'tiny');
+    assert.equal(r.table34.levels.length, 11);
+    assert.deepEqual(r.table34.levels[10].seeds, [0, 1]);
+    assert.equal(r.table34.levels[0].accuracy.mean, r.table1.rows[0].accuracy);
+    assert.equal(r.table2!.sizeOnDiskBytes, null); // no such folder
+    assert.deepEqual(
+      r.audit.map((c) => c.id),
+      [
+        'table1-f1-is-hmean',
+        'table1-precision-accuracy-recall-order',
+        'table4-f1-collapse-at-max-noise',
+        'table5-f1-above-accuracy',
+      ],
+    );
+    assert.equal(r.paperComparison.filter((x) => x.table === 'table3').length, 10);
+    assert.equal(r.table1.bootstrap!.resamples, 50);
+    assert.deepEqual(JSON.parse(JSON.stringify(r)), r);
+    const text = formatEval(r);
+    for (const want of ['Table 1', 'Table 2', 'clean', '30%', 'simple', 'table5-f1-above-accuracy'])
+      assert.ok(text.includes(want), want);
+    if (process.env.FER_SHOW) console.log(text);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fer-eval-'));
+    try {
+      const f = path.join(dir, 'tiny', 'eval.json');
+      writeJsonAtomic(f, r);
+      assert.deepEqual(JSON.parse(fs.readFileSync(f, 'utf8')), r);
+      assert.deepEqual(fs.readdirSync(path.join(dir, 'tiny')), ['eval.json']);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }

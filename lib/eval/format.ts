@@ -70,7 +70,7 @@ export function formatEval(r: EvalResult): string {
           ],
           [
             'FLOPs / image',
-            t.flopsPerImage === null ? 'n/a' : (t.flopsPerImage / 1e6).toFixed(1) + ' M',
+            t.flopsPerImage === null ? 'n/a' : (t.flopsPerImage / 1e6).toPrecision(4) + ' M',
             '',
           ],
           [

@@ -1,0 +1,150 @@
+/**
+ * One loaded model through every table: the test rows of its split, predictions at every noise
+ * level, Tables 1-5, the audit and the paper comparison, as an `EvalResult`. No model loading
+ * and no printing here, so it runs on any tf.LayersModel (tests use a tiny one).
+ */
+import * as path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { makeSplit, PAPER_NOISE_LEVELS, SPLIT_NAMES, stratifiedSubset } from '../data';
+import type { FerDataset, SplitName } from '../data';
+import { compareWithPaper } from '../paper';
+import type { StudyModelMeta } from '../train/meta';
+import { FerError } from '../util/errors';
+import {
+  metricAudit,
+  predictLevels,
+  table1FromPredictions,
+  table34FromPredictions,
+  table5FromPredictions,
+} from './experiments';
+import { argmaxRows } from './metrics';
+import { table2, type TimingOptions } from './timing';
+import type { EvalDataInfo, EvalResult } from './types';
+
+export interface EvalOptions {
+  /** 'paper' = level 0 + the paper's 10 levels (default); 'none' = clean only. */
+  noise?: 'paper' | 'none';
+  /** Noise seeds 0..K-1 per level (default 3). */
+  noiseSeeds?: number;
+  /** Evaluate a stratified subset of this many test images (seed 0). */
+  limit?: number;
+  /** Bootstrap resamples for the CIs (default 1000; 0 = no CIs). */
+  bootstrapResamples?: number;
+  /** Table 2 timing options, or false to skip Table 2. */
+  timing?: TimingOptions | false;
+  batchSize?: number;
+  /** FER2013 CSV (default $FER2013_CSV) when no dataset is passed in. */
+  csv?: string;
+  log?: (s: string) => void;
+}
+
+/** The test rows of the split a model was trained on, from its meta.json. */
+export function testIndicesFor(
+  ds: FerDataset,
+  meta: StudyModelMeta,
+  limit?: number,
+): { indices: Int32Array; info: EvalDataInfo } {
+  if (meta.datasetSha256 && ds.sha256 !== meta.datasetSha256)
+    throw new FerError(
+      `the model was trained on dataset ${meta.datasetSha256.slice(0, 12)}… but ${ds.source} is ${ds.sha256.slice(0, 12)}…`,
+    );
+  if (!(SPLIT_NAMES as readonly string[]).includes(meta.split))
+    throw new FerError(
+      `meta.json: unknown split '${meta.split}' (known: ${SPLIT_NAMES.join(', ')})`,
+    );
+  const cfg = meta.config;
+  const num = (k: string): number | undefined =>
+    typeof cfg[k] === 'number' ? (cfg[k] as number) : undefined;
+  // The split seed is recorded in config when it differs from the training seed.
+  const splitSeed = num('splitSeed') ?? meta.seed;
+  const split = makeSplit(ds, meta.split as SplitName, {
+    seed: splitSeed,
+    valFraction: num('valFraction'),
+    testFraction: num('testFraction'),
+    dropLeakedTest: cfg.dropLeakedTest === true,
+  });
+  let indices = split.test;
+  if (limit !== undefined) {
+    if (!(Number.isInteger(limit) && limit >= 1))
+      throw new FerError(`--limit must be a positive integer, got ${limit}`);
+    if (limit < indices.length) indices = stratifiedSubset(ds.labels, indices, limit, 0);
+  }
+  return {
+    indices,
+    info: {
+      datasetSha256: ds.sha256,
+      split: meta.split,
+      splitSeed,
+      nTest: indices.length,
+      nTestFull: split.test.length,
+      limited: indices.length < split.test.length,
+    },
+  };
+}
+
+export function levelsFor(opts: EvalOptions): number[] {
+  return opts.noise === 'none' ? [0] : [0, ...PAPER_NOISE_LEVELS];
+}
+
+export function seedsFor(opts: EvalOptions): number[] {
+  const k = opts.noiseSeeds ?? 3;
+  if (!(Number.isInteger(k) && k >= 1))
+    throw new FerError(`--noise-seeds must be a positive integer, got ${k}`);
+  return Array.from({ length: k }, (_, i) => i);
+}
+
+/** The model's name in results/: its folder's name. */
+export function modelNameOf(dir: string): string {
+  return path.basename(path.resolve(dir));
+}
+
+export function defaultEvalPath(modelDir: string): string {
+  return path.join('results', modelNameOf(modelDir), 'eval.json');
+}
+
+export function defaultComparePath(dirA: string, dirB: string): string {
+  return path.join('results', `compare-${modelNameOf(dirA)}-${modelNameOf(dirB)}.json`);
+}
+
+/** Every table for one loaded model on the given test rows. */
+export async function evaluateLoaded(
+  model: tf.LayersModel,
+  meta: StudyModelMeta,
+  modelDir: string,
+  ds: FerDataset,
+  indices: Int32Array,
+  info: EvalDataInfo,
+  opts: EvalOptions = {},
+): Promise<EvalResult> {
+  const log = opts.log ?? ((): void => undefined);
+  const resamples = opts.bootstrapResamples ?? 1000;
+  const bootstrap = resamples > 0 ? { resamples, seed: 0 } : (false as const);
+  const yTrue = Int32Array.from(indices, (i) => ds.labels[i]);
+  const levels = levelsFor(opts);
+  log(`predicting ${indices.length} test images at ${levels.length} level(s)`);
+  const { cleanProbs, runs } = await predictLevels(model, ds, indices, {
+    levels,
+    seeds: seedsFor(opts),
+    batchSize: opts.batchSize,
+  });
+  log('tables 1, 3/4, 5 and bootstrap CIs');
+  const t1 = table1FromPredictions(yTrue, cleanProbs, { bootstrap });
+  const t34 = table34FromPredictions(yTrue, runs);
+  const t5 = table5FromPredictions(yTrue, argmaxRows(cleanProbs), { bootstrap });
+  let t2 = null;
+  if (opts.timing !== false) {
+    log('table 2 timing');
+    t2 = await table2(model, { ...opts.timing, modelDir });
+  }
+  const tables = { table1: t1, table2: t2, table34: t34, table5: t5 };
+  return {
+    schema: 'fer-eval/1',
+    createdAt: new Date().toISOString(),
+    model: { name: modelNameOf(modelDir), dir: modelDir, meta },
+    data: info,
+    backend: t2?.backend ?? tf.getBackend(),
+    ...tables,
+    audit: metricAudit(t1, t34, t5),
+    paperComparison: compareWithPaper(meta.architecture, tables),
+  };
+}
