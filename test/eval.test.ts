@@ -18,7 +18,8 @@ import {
 import { classificationReport, kerasPrecisionRecall } from '../lib/eval/metrics';
 import { argmaxRows, predictProba } from '../lib/eval/predict';
 import { table2 } from '../lib/eval/timing';
-import { evaluateLoaded, testIndicesFor } from '../lib/eval/evaluate';
+import { evaluateLoaded, headlineMetrics, testIndicesFor } from '../lib/eval/evaluate';
+import { aggregateSeeds } from '../lib/eval/stats';
 import { formatEval } from '../lib/eval/format';
 import type { StudyModelMeta } from '../lib/train/meta';
 import { writeJsonAtomic } from '../lib/util/atomic';
@@ -206,6 +207,12 @@ describe('evaluation on a tiny model', () => {
     assert.equal(r.paperComparison.filter((x) => x.table === 'table3').length, 10);
     assert.equal(r.table1.bootstrap!.resamples, 50);
     assert.deepEqual(JSON.parse(JSON.stringify(r)), r);
+    const h = headlineMetrics(r);
+    assert.equal(h['table1.keras.f1'], r.table1.rows[3].f1);
+    assert.equal(h['table34.0.3.f1.weighted'], r.table34.levels[10].f1.weighted.mean);
+    const agg = aggregateSeeds([h, h]);
+    assert.equal(agg['table5.simple.accuracy'].mean, r.table5.rows[0].metrics.accuracy);
+    assert.equal(agg['table5.simple.accuracy'].std, 0);
     const text = formatEval(r);
     for (const want of ['Table 1', 'Table 2', 'clean', '30%', 'simple', 'table5-f1-above-accuracy'])
       assert.ok(text.includes(want), want);

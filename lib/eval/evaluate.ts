@@ -148,3 +148,28 @@ export async function evaluateLoaded(
     paperComparison: compareWithPaper(meta.architecture, tables),
   };
 }
+
+/**
+ * The headline numbers of one evaluation as flat metric -> value, keyed like
+ * 'table1.keras.f1', 'table34.0.3.accuracy', 'table34.0.3.f1.weighted', 'table5.simple.f1.macro'.
+ * Feed several (one per training seed) to `aggregateSeeds` for mean ± std.
+ */
+export function headlineMetrics(
+  r: Pick<EvalResult, 'table1' | 'table34' | 'table5'>,
+): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const row of r.table1.rows)
+    for (const m of ['accuracy', 'precision', 'recall', 'f1'] as const)
+      out[`table1.${row.averaging}.${m}`] = row[m];
+  for (const l of r.table34.levels) {
+    out[`table34.${l.level}.accuracy`] = l.accuracy.mean;
+    for (const d of ['macro', 'weighted', 'micro'] as const)
+      out[`table34.${l.level}.f1.${d}`] = l.f1[d].mean;
+  }
+  for (const row of r.table5.rows) {
+    out[`table5.${row.group}.accuracy`] = row.metrics.accuracy;
+    for (const d of ['macro', 'weighted', 'micro'] as const)
+      out[`table5.${row.group}.f1.${d}`] = row.metrics[d].f1;
+  }
+  return out;
+}
