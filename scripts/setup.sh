@@ -30,11 +30,21 @@ else
   echo "setup: Debian packages present (${pkgs[*]})"
 fi
 
-# tslab's kernel must run under Debian's python3, which has jupyter_client; the python3 on PATH may not.
-if ! /usr/bin/python3 -m jupyter kernelspec list 2>/dev/null | grep -q '^ *tslab '; then
-  npx --no-install tslab install --python=/usr/bin/python3 >/dev/null
-  echo "setup: registered the tslab kernel"
+# tslab's kernel must run under Debian's python3, which has jupyter_client; the python3 on PATH may
+# not. The kernelspec starts `tslab` from PATH: reproduce puts node_modules/.bin first; for
+# Jupyter Lab run `PATH=$PWD/node_modules/.bin:$PATH jupyter lab` (or npm i -g tslab).
+export PYDEVD_DISABLE_FILE_VALIDATION=1 # debugpy's frozen-modules warning on Debian's python 3.11
+kernel_json=$(/usr/bin/python3 -c 'import jupyter_client.kernelspec as k
+try: print(k.KernelSpecManager().get_kernel_spec("tslab").resource_dir + "/kernel.json")
+except Exception: pass' 2>/dev/null || true)
+if [[ -n "$kernel_json" && -f "$kernel_json" ]]; then
+  echo "setup: tslab kernel already registered ($kernel_json)"
 else
-  echo "setup: tslab kernel already registered"
+  user=()
+  [[ $(id -u) -eq 0 ]] || user=(--user)
+  npx --no-install tslab install --python=/usr/bin/python3 "${user[@]}" >/dev/null
+  echo "setup: registered the tslab kernel"
 fi
-/usr/bin/python3 -m jupyter kernelspec list | sed 's/^/setup: /'
+
+# The notebooks import lib/ through generated shims in notebooks/.lib (see lib/report/bridge.ts).
+npx --no-install tsx scripts/reproduce.ts --prepare | sed 's/^reproduce: /setup: /'

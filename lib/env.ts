@@ -1,0 +1,58 @@
+/**
+ * Study parameters read from environment variables. `npm run reproduce` sets them for every
+ * notebook it executes, so the notebooks take no arguments and still run the profile asked for.
+ *
+ *   FER_PROFILE   quick | paper   (default quick: small, CI-sized)
+ *   FER_BACKEND   a tfjs backend name for lib/backend's setupBackend (default auto)
+ *   FER2013_CSV   path of fer2013.csv(.gz) (no default: the data is never in the repo)
+ *   FER_RETRAIN   1 = train even when a saved model exists (default 0: load it)
+ */
+import * as path from 'node:path';
+import { FerError } from './util/errors';
+
+export const PROFILE_NAMES = ['quick', 'paper'] as const;
+export type ProfileName = (typeof PROFILE_NAMES)[number];
+
+export interface StudyEnv {
+  profile: ProfileName;
+  /** Backend name as given; validated by lib/backend, not here, so new backends need no edit. */
+  backend: string;
+  /** Absolute path of the CSV, or null when FER2013_CSV is unset. */
+  csv: string | null;
+  retrain: boolean;
+}
+
+type Env = Record<string, string | undefined>;
+
+export function readProfile(env: Env = process.env): ProfileName {
+  const v = (env.FER_PROFILE ?? 'quick').trim() || 'quick';
+  if (!(PROFILE_NAMES as readonly string[]).includes(v))
+    throw new FerError(`FER_PROFILE must be one of ${PROFILE_NAMES.join(', ')}, got '${v}'`);
+  return v as ProfileName;
+}
+
+/** Accepts 1/0, true/false, yes/no (any case); anything else is an error, not a silent false. */
+export function readFlag(name: string, env: Env = process.env): boolean {
+  const v = (env[name] ?? '').trim().toLowerCase();
+  if (v === '' || v === '0' || v === 'false' || v === 'no') return false;
+  if (v === '1' || v === 'true' || v === 'yes') return true;
+  throw new FerError(`${name} must be 1 or 0, got '${env[name]}'`);
+}
+
+export function readStudyEnv(env: Env = process.env): StudyEnv {
+  const csv = env.FER2013_CSV?.trim();
+  return {
+    profile: readProfile(env),
+    backend: env.FER_BACKEND?.trim() || 'auto',
+    csv: csv ? path.resolve(csv) : null,
+    retrain: readFlag('FER_RETRAIN', env),
+  };
+}
+
+/** The repository root: lib/env.ts lives one level below it. */
+export const REPO_ROOT = path.resolve(__dirname, '..');
+
+/** A path inside the repository, independent of the notebook's working directory. */
+export function repoPath(...parts: string[]): string {
+  return path.join(REPO_ROOT, ...parts);
+}
