@@ -1,11 +1,13 @@
 #!/usr/bin/env node
 /** `fer` command-line entry point: dispatches to lib/cli/commands/*. */
 import { FerError } from '../util/errors';
+import { backendsCommand } from './commands/backends';
 import { dataCommand } from './commands/data';
+import { serveCommand } from './commands/serve';
 import type { Command } from './registry';
 
 // One line per command; keep the list sorted.
-const COMMANDS: Command[] = [dataCommand];
+const COMMANDS: Command[] = [backendsCommand, dataCommand, serveCommand];
 
 function help(): void {
   console.log('usage: fer <command> [options]\n\ncommands:');
