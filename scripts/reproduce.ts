@@ -67,29 +67,48 @@ function childEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
   };
 }
 
+/**
+ * Execute `input` into `output` with scripts/run-notebook.py (kernel cwd = input's folder).
+ * Exit status 0 = every cell ran, 1 = a cell failed (named on stderr), 2 = could not start.
+ * With `capture`, stderr is returned instead of shown.
+ */
+export function runNotebook(
+  input: string,
+  output: string,
+  opts: { env?: Record<string, string>; timeoutSec?: number; capture?: boolean } = {},
+): { status: number | null; stderr: string } {
+  const r = spawnSync(
+    PYTHON,
+    [
+      path.join(REPO_ROOT, 'scripts', 'run-notebook.py'),
+      input,
+      output,
+      '--timeout',
+      String(opts.timeoutSec ?? 1200),
+    ],
+    {
+      stdio: opts.capture ? ['ignore', 'pipe', 'pipe'] : 'inherit',
+      env: childEnv(opts.env ?? {}),
+      encoding: 'utf8',
+    },
+  );
+  if (r.error) throw new FerError(`cannot run ${PYTHON}: ${r.error.message}`);
+  return { status: r.status, stderr: r.stderr ?? '' };
+}
+
 /** Execute one notebook in place (temp file + rename). Returns false on a failing cell. */
 export function executeNotebook(
   file: string,
   opts: { env: Record<string, string>; timeoutSec: number },
 ): boolean {
   const tmp = tempPath(file) + '.ipynb';
-  const r = spawnSync(
-    PYTHON,
-    [
-      path.join(REPO_ROOT, 'scripts', 'run-notebook.py'),
-      file,
-      tmp,
-      '--timeout',
-      String(opts.timeoutSec),
-    ],
-    { stdio: 'inherit', env: childEnv(opts.env) },
-  );
-  if (r.status === 0 && fs.existsSync(tmp)) {
+  const { status } = runNotebook(file, tmp, opts);
+  if (status === 0 && fs.existsSync(tmp)) {
     fs.renameSync(tmp, file);
     return true;
   }
   fs.rmSync(tmp, { force: true });
-  if (r.status === 2 || r.error) throw new FerError(`could not execute ${file} (see above)`);
+  if (status !== 1) throw new FerError(`could not execute ${file} (see above)`);
   return false;
 }
 

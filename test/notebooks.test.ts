@@ -1,0 +1,136 @@
+import { strict as assert } from 'node:assert';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { REPO_ROOT } from '../lib/env';
+import {
+  buildNotebook,
+  errorOutputs,
+  parsePercent,
+  serializeNotebook,
+  type Ipynb,
+} from '../lib/report/ipynb';
+import { prepareNotebookBridge } from '../lib/report/bridge';
+import { makeNotebooks } from '../scripts/make-notebooks';
+import { runNotebook } from '../scripts/reproduce';
+
+const NOTEBOOKS = path.join(REPO_ROOT, 'notebooks');
+
+function jupyterReady(): boolean {
+  const r = spawnSync(
+    '/usr/bin/python3',
+    [
+      '-c',
+      'import nbclient, jupyter_client.kernelspec as k; k.KernelSpecManager().get_kernel_spec("tslab")',
+    ],
+    { stdio: 'ignore' },
+  );
+  return r.status === 0;
+}
+
+/** Stream outputs to stderr whose text looks like a failure (tslab prints compile errors there). */
+function errorStreams(nb: Ipynb): string[] {
+  const out: string[] = [];
+  for (const c of nb.cells)
+    for (const o of (c.outputs ?? []) as {
+      output_type?: string;
+      name?: string;
+      text?: string[];
+    }[]) {
+      const text = (o.text ?? []).join('');
+      if (o.output_type === 'stream' && o.name === 'stderr' && /error|exception|failed/i.test(text))
+        out.push(text);
+    }
+  return out;
+}
+
+describe('notebooks: sources', () => {
+  it('every committed notebook matches its notebooks/src source', () => {
+    const { stale } = makeNotebooks(REPO_ROOT, true);
+    assert.deepEqual(stale, [], 'run: npx tsx scripts/make-notebooks.ts');
+  });
+});
+
+describe('notebooks: execution with the tslab kernel', function () {
+  this.timeout(600000);
+  const tmpFiles: string[] = [];
+  let outDir = '';
+
+  before(async function () {
+    if (!jupyterReady()) this.skip(); // needs `npm run setup`
+    await prepareNotebookBridge(REPO_ROOT);
+    outDir = fs.mkdtempSync(path.join(os.tmpdir(), 'fer-nb-'));
+  });
+  after(() => {
+    for (const f of tmpFiles) fs.rmSync(f, { force: true });
+    if (outDir) fs.rmSync(outDir, { recursive: true, force: true });
+  });
+
+  /** A throwaway notebook inside notebooks/ (so ./.lib resolves), git-ignored by its name. */
+  function tempNotebook(tag: string, source: string): string {
+    const file = path.join(NOTEBOOKS, `.tmp-test-${tag}-${process.pid}.ipynb`);
+    fs.writeFileSync(file, serializeNotebook(buildNotebook(tag, parsePercent(source))));
+    tmpFiles.push(file);
+    return file;
+  }
+
+  it('imports lib/ through the bridge and stops at a failing cell, naming it', () => {
+    const nb = tempNotebook(
+      'throw',
+      [
+        '// %%',
+        "import { EMOTIONS } from './.lib/data/classes';",
+        'console.log(EMOTIONS.length);',
+        '// %% [markdown]',
+        '// prose',
+        '// %%',
+        "throw new Error('boom-4711');",
+        '// %%',
+        "console.log('never');",
+      ].join('\n'),
+    );
+    const out = path.join(outDir, 'throw.ipynb');
+    const r = runNotebook(nb, out, { capture: true, timeoutSec: 120 });
+    assert.equal(r.status, 1, r.stderr);
+    assert.match(r.stderr, /cell 3 \(code cell 2, 'throw new Error\('boom-4711'\);'\) failed/);
+    assert.match(r.stderr, /boom-4711/);
+    assert.ok(!fs.existsSync(out), 'no output notebook on failure');
+    const partial = JSON.parse(fs.readFileSync(`${out}.failed.ipynb`, 'utf8')) as Ipynb;
+    assert.deepEqual((partial.cells[0].outputs as { text: string[] }[])[0].text, ['7\n']);
+    assert.deepEqual(partial.cells[3].outputs, [], 'cells after the failure did not run');
+  });
+
+  it('reports a TypeScript type error as a failing cell', () => {
+    const nb = tempNotebook('types', ['// %%', "const n: number = 'not a number';"].join('\n'));
+    const r = runNotebook(nb, path.join(outDir, 'types.ipynb'), { capture: true, timeoutSec: 120 });
+    assert.equal(r.status, 1, r.stderr);
+    assert.match(r.stderr, /cell 1 .* failed/);
+    assert.match(r.stderr, /not assignable to type 'number'/);
+  });
+
+  it('01-data runs on the real FER2013 file without any error output', function () {
+    if (!process.env.FER2013_CSV) this.skip();
+    const out = path.join(outDir, '01-data.ipynb');
+    const r = runNotebook(path.join(NOTEBOOKS, '01-data.ipynb'), out, {
+      capture: true,
+      timeoutSec: 300,
+      env: { FER_PROFILE: 'quick', FER2013_CSV: path.resolve(process.env.FER2013_CSV) },
+    });
+    assert.equal(r.status, 0, r.stderr);
+    const nb = JSON.parse(fs.readFileSync(out, 'utf8')) as Ipynb;
+    assert.deepEqual(errorOutputs(nb), []);
+    assert.deepEqual(errorStreams(nb), []);
+    const mimes = nb.cells.flatMap((c) =>
+      ((c.outputs ?? []) as { data?: Record<string, unknown> }[]).flatMap((o) =>
+        Object.keys(o.data ?? {}),
+      ),
+    );
+    assert.ok(
+      mimes.filter((m) => m === 'image/png').length >= 3,
+      'balance chart, faces, noise grid',
+    );
+    assert.ok(mimes.filter((m) => m === 'text/html').length >= 5, 'tables');
+    assert.ok(fs.statSync(out).size < 5e6, 'notebook stays under 5 MB');
+  });
+});
