@@ -217,7 +217,12 @@ export function confusionHeatmap(
         z: rowPct,
         text,
         texttemplate: '%{text}',
-        colorscale: 'Blues',
+        // plotly.js's named 'Blues' runs dark to light; explicit white-to-blue reads better.
+        colorscale: [
+          [0, '#f7fbff'],
+          [0.5, '#6baed6'],
+          [1, '#08306b'],
+        ],
         zmin: 0,
         zmax: 1,
         colorbar: { title: { text: 'row share' }, tickformat: '.0%' },

@@ -1,0 +1,693 @@
+/**
+ * paper/REPRODUCTION.md and paper/REPRODUCTION.html, generated from results/ only:
+ *   results/<model>/eval.json      EvalResult (lib/eval), one per evaluated model
+ *   results/compare-<a>-<b>.json   CompareResult (McNemar per noise level)
+ *   results/data-audit.json        DataAuditResult (notebook 01)
+ *   results/notebook-times.json    wall time per notebook (npm run reproduce)
+ * Nothing in the report is typed by hand except the prose around the numbers.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { Averaging, CompareResult, EvalResult, McNemarResult } from '../eval/types';
+import { PAPER, PAPER_TABLE_NOISE_LEVELS } from '../paper';
+import type { ModelName } from '../train/meta';
+import { writeFileAtomic } from '../util/atomic';
+import { FerError } from '../util/errors';
+import { type Block, h, p, renderHtml, renderMarkdown, table, ul } from './blocks';
+import type { DataAuditResult } from './data-audit';
+import { exportFigures } from './export';
+import {
+  MODEL_LABEL,
+  auditedDefinition,
+  byModel,
+  paperFigures,
+  type NamedFigure,
+  type ResultsByModel,
+} from './paper-figures';
+import type { Provenance } from './provenance';
+import type { Row } from './tables';
+
+export interface NotebookTimes {
+  profile: string;
+  backend: string;
+  startedAt: string;
+  notebooks: { notebook: string; seconds: number; ok: boolean }[];
+}
+
+export interface ReportInputs {
+  evals: EvalResult[];
+  compare: CompareResult | null;
+  dataAudit: DataAuditResult | null;
+  notebookTimes: NotebookTimes | null;
+  provenance: Provenance | null;
+}
+
+function readJson<T>(file: string): T | null {
+  if (!fs.existsSync(file)) return null;
+  try {
+    return JSON.parse(fs.readFileSync(file, 'utf8')) as T;
+  } catch (e) {
+    throw new FerError(`not valid JSON: ${(e as Error).message}`, file);
+  }
+}
+
+/**
+ * Read results/. With several evaluations of one architecture, `profile` picks those trained in
+ * that profile and the newest wins; `models` (folder names under results/) overrides the choice.
+ */
+export function loadResults(
+  dir: string,
+  opts: { profile?: string; models?: string[] } = {},
+): Omit<ReportInputs, 'provenance'> {
+  if (!fs.existsSync(dir)) throw new FerError('results folder not found', dir);
+  const all: EvalResult[] = [];
+  for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+    if (!e.isDirectory()) continue;
+    if (opts.models && !opts.models.includes(e.name)) continue;
+    const r = readJson<EvalResult>(path.join(dir, e.name, 'eval.json'));
+    if (!r) continue;
+    if (r.schema !== 'fer-eval/1')
+      throw new FerError(
+        `unknown schema '${String(r.schema)}'`,
+        path.join(dir, e.name, 'eval.json'),
+      );
+    all.push(r);
+  }
+  const pick = new Map<ModelName, EvalResult>();
+  const rank = (r: EvalResult) => [
+    r.model.meta.profile === opts.profile ? 1 : 0,
+    Date.parse(r.createdAt) || 0,
+  ];
+  for (const r of all) {
+    const cur = pick.get(r.model.meta.architecture);
+    if (!cur) pick.set(r.model.meta.architecture, r);
+    else {
+      const [a1, a2] = rank(r);
+      const [b1, b2] = rank(cur);
+      if (a1 > b1 || (a1 === b1 && a2 > b2)) pick.set(r.model.meta.architecture, r);
+    }
+  }
+  const evals = [...pick.values()];
+  const names = new Set(evals.map((r) => r.model.name));
+  let compare: CompareResult | null = null;
+  for (const f of fs
+    .readdirSync(dir)
+    .filter((x) => /^compare-.*\.json$/.test(x))
+    .sort()) {
+    const c = readJson<CompareResult>(path.join(dir, f));
+    if (c && names.has(c.a.name) && names.has(c.b.name)) compare = c;
+  }
+  return {
+    evals,
+    compare,
+    dataAudit: readJson<DataAuditResult>(path.join(dir, 'data-audit.json')),
+    notebookTimes: readJson<NotebookTimes>(path.join(dir, 'notebook-times.json')),
+  };
+}
+
+const f2 = (x: number) => x.toFixed(2);
+const f3 = (x: number) => x.toFixed(3);
+const signed = (x: number) => (x >= 0 ? '+' : '') + x.toFixed(3);
+const pct = (l: number) => `${+(l * 100).toFixed(1)} %`;
+const pval = (x: number) => (x < 1e-4 ? x.toExponential(1) : x.toFixed(4));
+const ci = (c: { lo: number; hi: number } | null | undefined) =>
+  c ? `[${f3(c.lo)}, ${f3(c.hi)}]` : '—';
+
+function modelsOf(r: ResultsByModel): ModelName[] {
+  return (['cnn', 'cnn-lstm'] as const).filter((m) => r[m]);
+}
+
+/** The definitions the report compares against (chosen by the metric audit where it can). */
+export function chooseDefinitions(r: ResultsByModel) {
+  return {
+    table1: auditedDefinition(r, 'table1', ['keras', 'weighted', 'macro'], 'keras'),
+    table4: auditedDefinition(r, 'table4', ['weighted', 'macro'], 'weighted'),
+    table5: auditedDefinition(
+      r,
+      'table5',
+      ['group-micro', 'group-macro', 'group-weighted'],
+      'group-macro',
+    ),
+  };
+}
+
+export type Verdict = 'holds' | 'partly holds' | 'does not hold' | 'not tested';
+
+export interface ClaimVerdict {
+  claim: string;
+  verdict: Verdict;
+  evidence: string;
+}
+
+function mcnemarAt(c: CompareResult | null, level: number): McNemarResult[] {
+  return c?.levels.find((l) => Math.abs(l.level - level) < 1e-9)?.tests ?? [];
+}
+
+/** Each of the paper's claims checked against our results, with the numbers behind it. */
+export function claimVerdicts(
+  r: ResultsByModel,
+  compare: CompareResult | null,
+  f1Def: Exclude<Averaging, 'keras'>,
+): ClaimVerdict[] {
+  const cnn = r.cnn;
+  const lstm = r['cnn-lstm'];
+  const out: ClaimVerdict[] = [];
+  if (!cnn || !lstm) {
+    return [
+      {
+        claim: 'all comparative claims',
+        verdict: 'not tested',
+        evidence: 'results for both models are needed',
+      },
+    ];
+  }
+  // Claim 1: the CNN is slightly better on clean images.
+  {
+    const a = cnn.table1.rows[0].accuracy;
+    const b = lstm.table1.rows[0].accuracy;
+    const t = mcnemarAt(compare, 0)[0];
+    const sig = t ? t.pValue < 0.05 : false;
+    const verdict: Verdict =
+      a > b ? (sig ? 'holds' : 'partly holds') : sig ? 'does not hold' : 'does not hold';
+    out.push({
+      claim: '1. On clean test images the CNN is slightly better than the CNN+LSTM (Table 1).',
+      verdict,
+      evidence:
+        `accuracy CNN ${f3(a)} vs CNN+LSTM ${f3(b)} (difference ${signed(a - b)}; paper +0.020)` +
+        (t
+          ? `; McNemar exact p = ${pval(t.pValue)} (b = ${t.b}, c = ${t.c})`
+          : '; no paired test available') +
+        (a > b && !sig ? ': same direction, but not significant' : ''),
+    });
+  }
+  // Claim 2: fewer parameters and about twice as fast.
+  {
+    const pc = cnn.table2?.params ?? cnn.model.meta.params;
+    const pl = lstm.table2?.params ?? lstm.model.meta.params;
+    const tc = cnn.table2?.latencyBatch1.medianMs;
+    const tl = lstm.table2?.latencyBatch1.medianMs;
+    const speed = tc !== undefined && tl !== undefined && tl > 0 ? tc / tl : null;
+    const fewer = pl < pc;
+    const verdict: Verdict =
+      speed === null
+        ? fewer
+          ? 'partly holds'
+          : 'does not hold'
+        : fewer && speed >= 1.5
+          ? 'holds'
+          : fewer || speed > 1.1
+            ? 'partly holds'
+            : 'does not hold';
+    out.push({
+      claim:
+        '2. The hybrid has fewer parameters and processes an image about twice as fast (Table 2).',
+      verdict,
+      evidence:
+        `parameters ${pl.toLocaleString('en-US')} vs ${pc.toLocaleString('en-US')} (paper 3,121,287 vs 4,478,727)` +
+        (speed === null
+          ? '; no timing measured'
+          : `; batch-1 median ${f2(tl as number)} ms vs ${f2(tc as number)} ms, CNN/hybrid = ${f2(speed)}× (paper 1.87×) on ${cnn.table2?.backend}`),
+    });
+  }
+  // Claim 3: graceful degradation; at 30 % the hybrid's F1 is about twice the CNN's.
+  {
+    const top = Math.max(...cnn.table34.levels.map((l) => l.level));
+    const lc = cnn.table34.levels.find((l) => l.level === top);
+    const ll = lstm.table34.levels.find((l) => l.level === top);
+    if (!lc || !ll || top === 0)
+      out.push({
+        claim: '3. Noise robustness',
+        verdict: 'not tested',
+        evidence: 'no noisy evaluation in the results',
+      });
+    else {
+      const fc = lc.f1[f1Def].mean;
+      const fl = ll.f1[f1Def].mean;
+      const ratio = fc > 0 ? fl / fc : Infinity;
+      const tests = mcnemarAt(compare, top);
+      const forHybrid = tests.filter((t) => t.pValue < 0.05 && t.c > t.b).length;
+      const verdict: Verdict =
+        fl > fc
+          ? ratio >= 1.5 && forHybrid > tests.length / 2
+            ? 'holds'
+            : 'partly holds'
+          : 'does not hold';
+      out.push({
+        claim:
+          "3. Under Gaussian noise the hybrid degrades more gracefully; at 30 % its F1 is about twice the CNN's (Tables 3–4).",
+        verdict,
+        evidence:
+          `at σ = ${pct(top)}: F1 (${f1Def}) hybrid ${f3(fl)} vs CNN ${f3(fc)} (ratio ${Number.isFinite(ratio) ? f2(ratio) : '∞'}; paper 0.11/0.05 = 2.2); ` +
+          `accuracy ${f3(ll.accuracy.mean)} vs ${f3(lc.accuracy.mean)}` +
+          (tests.length
+            ? `; McNemar significant in the hybrid's favour for ${forHybrid} of ${tests.length} noise seeds`
+            : ''),
+      });
+    }
+  }
+  // Claim 4: simple emotions are easier than complex ones, for both models.
+  {
+    const parts = modelsOf(r).map((m) => {
+      const rows = (r[m] as EvalResult).table5.rows;
+      const s = rows.find((x) => x.group === 'simple');
+      const c = rows.find((x) => x.group === 'complex');
+      if (!s || !c)
+        return { m, better: false, separated: false, text: `${MODEL_LABEL[m]}: no group results` };
+      const better = s.metrics.accuracy > c.metrics.accuracy;
+      const separated = !!(s.ci && c.ci && s.ci.accuracy.lo > c.ci.accuracy.hi);
+      return {
+        m,
+        better,
+        separated,
+        text: `${MODEL_LABEL[m]} accuracy simple ${f3(s.metrics.accuracy)} ${ci(s.ci?.accuracy)} vs complex ${f3(c.metrics.accuracy)} ${ci(c.ci?.accuracy)}`,
+      };
+    });
+    const verdict: Verdict = parts.every((x) => x.better && x.separated)
+      ? 'holds'
+      : parts.every((x) => x.better)
+        ? 'partly holds'
+        : 'does not hold';
+    out.push({
+      claim:
+        '4. Both models do better on simple emotions (happy, sad, surprise) than on complex ones (Table 5).',
+      verdict,
+      evidence:
+        parts.map((x) => x.text).join('; ') +
+        (verdict === 'holds' ? ' (95 % CIs do not overlap)' : ''),
+    });
+  }
+  out.push({
+    claim: '5. LSTM layers could predict how emotions change over time (future work).',
+    verdict: 'not tested',
+    evidence: 'FER2013 holds single still images; the paper does not test this either.',
+  });
+  return out;
+}
+
+export interface ReportFigure {
+  name: string;
+  title: string;
+  /** Paths relative to the report folder. */
+  png: string;
+  svg?: string;
+  html?: string;
+}
+
+/** The report as blocks (rendered to Markdown and HTML by ./blocks.ts). */
+export function reportBlocks(inputs: ReportInputs, figures: ReportFigure[]): Block[] {
+  const r = byModel(inputs.evals);
+  const ms = modelsOf(r);
+  if (ms.length === 0)
+    throw new FerError('no evaluation results (results/<model>/eval.json) to report');
+  const defs = chooseDefinitions(r);
+  const t1Def = defs.table1.definition as Averaging;
+  const t4Def = defs.table4.definition as Exclude<Averaging, 'keras'>;
+  const t5Def = defs.table5.definition.replace('group-', '') as 'macro' | 'weighted' | 'micro';
+  const first = r[ms[0]] as EvalResult;
+  const prov = inputs.provenance;
+  const B: Block[] = [];
+
+  B.push(h(1, 'Reproduction report: CNN vs CNN+LSTM on FER2013'));
+  B.push(
+    p(
+      `Generated from \`results/\` by \`lib/report/report.ts\` (notebook \`07-figures-and-report\`); do not edit by hand. ` +
+        `Paper: Vitkovskyi, Potapova & Martynova, *Efficiency of application of LSTM neural network layers for the problem of classification of emotions on human face*. ` +
+        `Regenerate everything with \`npm run reproduce\`.`,
+    ),
+  );
+  B.push(
+    table(
+      ms.map((m) => {
+        const e = r[m] as EvalResult;
+        return {
+          model: MODEL_LABEL[m],
+          'results of': e.model.name,
+          profile: e.model.meta.profile,
+          'training seed': e.model.meta.seed,
+          epochs: e.model.meta.epochsRun,
+          'test images': e.data.nTest,
+          split: e.data.split,
+          backend: e.backend,
+        };
+      }),
+      {},
+      'What was evaluated',
+    ),
+  );
+  if (first.model.meta.profile !== 'paper')
+    B.push(
+      p(
+        `**Note:** these results come from the \`${first.model.meta.profile}\` profile (small, CI-sized training), not the full \`paper\` profile; they show that the pipeline works end to end, and their distance from the paper's numbers says little about the paper.`,
+      ),
+    );
+
+  // ---------------------------------------------------------------- method differences
+  B.push(h(2, 'Method: what the paper states and what we did'));
+  const diffs: string[] = [
+    `**Split.** The paper says train:test = 80:20. We use the CSV's \`Usage\` column (Training vs PublicTest+PrivateTest = 28,709 : 7,178, exactly 80:20), split \`${first.data.split}\` with seed ${first.data.splitSeed}; ${first.data.nTest.toLocaleString('en-US')} test images${first.data.limited ? ` (a subset of ${first.data.nTestFull.toLocaleString('en-US')})` : ''}.`,
+    '**Validation.** The paper mentions none (its likely source notebook validated on the test set). We hold out part of Training for early stopping, so the test set is never seen during training.',
+  ];
+  for (const m of ms) {
+    const meta = (r[m] as EvalResult).model.meta;
+    diffs.push(
+      `**${MODEL_LABEL[m]}.** ${meta.params.toLocaleString('en-US')} parameters (paper ${PAPER.table2[m].params.toLocaleString('en-US')}), width multiplier ${meta.widthMultiplier}, ${meta.epochsRun} epochs (best ${meta.bestEpoch}), trained on ${meta.backend} in ${(meta.wallSeconds / 60).toFixed(1)} min.`,
+    );
+  }
+  diffs.push(
+    `**Metrics.** The paper does not define its averaging. We compute macro, weighted and micro averages and Keras's thresholded precision/recall, and compare against the one the metric audit below picks: Table 1 ${t1Def}${defs.table1.fromAudit ? '' : ' (no definition reproduced every pattern; default)'}, Table 4 ${t4Def}${defs.table4.fromAudit ? '' : ' (default)'}, Table 5 group-${t5Def}${defs.table5.fromAudit ? '' : ' (default)'}.`,
+    `**Noise.** x' = clip(x + N(0, σ²), 0, 1) on [0, 1] pixels at the paper's ten levels, ${first.table34.levels[0]?.seeds.length ?? 0} noise seed(s) per level (the paper's noise code is missing from its text).`,
+    '**Timing.** The paper gives no hardware or batch size. We report the batch-1 median latency after warm-up and the time per image at a large batch, on our backend.',
+  );
+  B.push(ul(diffs));
+
+  // ---------------------------------------------------------------- Table 1
+  B.push(h(2, 'Table 1 · Clean test set'));
+  const t1Rows: Row[] = [];
+  for (const m of ms) {
+    const e = r[m] as EvalResult;
+    const row = e.table1.rows.find((x) => x.averaging === t1Def) ?? e.table1.rows[0];
+    for (const k of ['f1', 'accuracy', 'precision', 'recall'] as const) {
+      const ours = k === 'accuracy' ? e.table1.rows[0].accuracy : row[k];
+      t1Rows.push({
+        model: MODEL_LABEL[m],
+        metric: k,
+        paper: PAPER.table1[m][k],
+        ours,
+        delta: ours - PAPER.table1[m][k],
+        '95 % CI': ci(row.ci?.[k]),
+      });
+    }
+  }
+  B.push(
+    table(
+      t1Rows,
+      { digits: 3 },
+      `Ours with ${t1Def} precision/recall/F1; 95 % percentile bootstrap CIs`,
+    ),
+  );
+  B.push(
+    table(
+      ms.flatMap((m) =>
+        (r[m] as EvalResult).table1.rows.map((x) => ({
+          model: MODEL_LABEL[m],
+          averaging: x.averaging,
+          accuracy: x.accuracy,
+          precision: x.precision,
+          recall: x.recall,
+          f1: x.f1,
+        })),
+      ),
+      { digits: 3 },
+      'Every averaging convention',
+    ),
+  );
+
+  // ---------------------------------------------------------------- Table 2
+  B.push(h(2, 'Table 2 · Cost'));
+  B.push(
+    table(
+      ms.map((m) => {
+        const t = (r[m] as EvalResult).table2;
+        return {
+          model: MODEL_LABEL[m],
+          'params (paper)': PAPER.table2[m].params,
+          params: t?.params ?? (r[m] as EvalResult).model.meta.params,
+          'ms/image (paper)': PAPER.table2[m].msPerImage,
+          'batch-1 median ms': t?.latencyBatch1.medianMs ?? null,
+          'batch-1 p95 ms': t?.latencyBatch1.p95Ms ?? null,
+          'ms/image at large batch': t?.throughput.msPerImage ?? null,
+          'size on disk MB': t?.sizeOnDiskBytes != null ? t.sizeOnDiskBytes / 1e6 : null,
+          backend: t?.backend ?? '—',
+        };
+      }),
+      { digits: 2 },
+    ),
+  );
+
+  // ---------------------------------------------------------------- Tables 3 and 4
+  B.push(h(2, 'Tables 3 and 4 · Gaussian noise'));
+  const noiseRows = (which: 'accuracy' | 'f1'): Row[] =>
+    PAPER_TABLE_NOISE_LEVELS.map((level, i) => {
+      const row: Row = { 'noise σ': pct(level) };
+      for (const m of ms) {
+        const l = (r[m] as EvalResult).table34.levels.find((x) => Math.abs(x.level - level) < 1e-9);
+        const paperV = (which === 'accuracy' ? PAPER.table3 : PAPER.table4)[m][i];
+        const s = l ? (which === 'accuracy' ? l.accuracy : l.f1[t4Def]) : null;
+        row[`${MODEL_LABEL[m]} paper`] = paperV;
+        row[`${MODEL_LABEL[m]} ours`] = s ? s.mean : null;
+        row[`${MODEL_LABEL[m]} ± sd`] = s?.std ?? null;
+        row[`${MODEL_LABEL[m]} Δ`] = s ? s.mean - paperV : null;
+      }
+      return row;
+    });
+  B.push(
+    table(noiseRows('accuracy'), { digits: 3 }, 'Table 3: accuracy (mean and sd over noise seeds)'),
+  );
+  B.push(table(noiseRows('f1'), { digits: 3 }, `Table 4: F1 (${t4Def})`));
+  if (inputs.compare) {
+    B.push(
+      table(
+        inputs.compare.levels.map((l) => {
+          const t = l.tests[0];
+          return {
+            'noise σ': l.level === 0 ? 'clean' : pct(l.level),
+            [`${inputs.compare!.a.name} right, ${inputs.compare!.b.name} wrong`]: t?.b ?? null,
+            [`${inputs.compare!.a.name} wrong, ${inputs.compare!.b.name} right`]: t?.c ?? null,
+            'p (exact, seed 0)': t ? pval(t.pValue) : '—',
+            'seeds with p < 0.05': `${l.significantSeeds} / ${l.tests.length}`,
+          };
+        }),
+        {},
+        'McNemar test, paired on the same images and the same noise',
+      ),
+    );
+  }
+
+  // ---------------------------------------------------------------- Table 5
+  B.push(h(2, 'Table 5 · Simple vs complex emotions'));
+  const ciKey = { macro: 'f1Macro', weighted: 'f1Weighted', micro: 'f1Micro' } as const;
+  B.push(
+    table(
+      ms.flatMap((m) =>
+        (r[m] as EvalResult).table5.rows.map((row) => {
+          const pp = PAPER.table5[m][row.group];
+          return {
+            model: MODEL_LABEL[m],
+            group: row.group,
+            'accuracy (paper)': pp.accuracy,
+            accuracy: row.metrics.accuracy,
+            'accuracy 95 % CI': ci(row.ci?.accuracy),
+            'F1 (paper)': pp.f1,
+            [`F1 (group-${t5Def})`]: row.metrics[t5Def].f1,
+            'F1 95 % CI': ci(row.ci?.[ciKey[t5Def]]),
+            'Δ accuracy': row.metrics.accuracy - pp.accuracy,
+            'Δ F1': row.metrics[t5Def].f1 - pp.f1,
+            n: row.metrics.n,
+          };
+        }),
+      ),
+      { digits: 3 },
+    ),
+  );
+
+  // ---------------------------------------------------------------- metric audit
+  B.push(h(2, 'Metric-definition audit'));
+  B.push(
+    p(
+      'The paper never says how it averages precision, recall and F1 over the seven classes. Each pattern visible in its tables is tested against every definition on our predictions.',
+    ),
+  );
+  B.push(
+    table(
+      ms.flatMap((m) =>
+        (r[m] as EvalResult).audit.map((c) => ({
+          model: MODEL_LABEL[m],
+          check: c.id,
+          pattern: c.pattern,
+          'reproduced by': c.reproducedBy.length ? c.reproducedBy.join(', ') : 'none',
+        })),
+      ),
+    ),
+  );
+
+  // ---------------------------------------------------------------- data audit
+  B.push(h(2, 'Data audit'));
+  const d = inputs.dataAudit;
+  if (!d) B.push(p('No `results/data-audit.json` (run notebook 01).'));
+  else {
+    B.push(
+      ul([
+        `${d.rows.toLocaleString('en-US')} rows; SHA-256 \`${d.sha256}\` — ${d.original ? 'byte-identical to the original Kaggle file' : '**differs from the original Kaggle file**'}.`,
+        `${d.duplicates.distinct.toLocaleString('en-US')} distinct images; ${d.duplicates.duplicateGroups.toLocaleString('en-US')} groups of identical images cover ${d.duplicates.rowsInDuplicateGroups.toLocaleString('en-US')} rows, and in ${d.duplicates.conflictingLabelGroups} groups the copies carry different labels.`,
+        `PublicTest rows with a copy in Training: ${d.duplicates.usageOverlap.PublicTest.Training}; PrivateTest rows with a copy in Training: ${d.duplicates.usageOverlap.PrivateTest.Training}.`,
+      ]),
+    );
+    B.push(
+      table(
+        d.splits.map((s) => ({
+          split: s.name,
+          train: s.train,
+          val: s.val,
+          test: s.test,
+          'test in train or val': s.leakage.testInTrainOrVal,
+          'val in train': s.leakage.valInTrain,
+          'test without leaked': s.testWithoutLeaked,
+        })),
+        {},
+        `Splits (seed ${d.splits[0]?.seed ?? 0}) and exact-copy leakage`,
+      ),
+    );
+  }
+
+  // ---------------------------------------------------------------- claims
+  B.push(h(2, "The paper's claims"));
+  B.push(
+    table(
+      claimVerdicts(r, inputs.compare, t4Def).map((c) => ({
+        claim: c.claim,
+        verdict: c.verdict,
+        evidence: c.evidence,
+      })),
+    ),
+  );
+
+  // ---------------------------------------------------------------- figures
+  if (figures.length) {
+    B.push(h(2, 'Figures'));
+    B.push(
+      p(
+        "Each figure shows ours (solid) beside the paper's published values (hatched or dashed). PNG at 300 dpi; SVG and interactive HTML beside it in `figures/`.",
+      ),
+    );
+    for (const f of figures)
+      B.push({ kind: 'figure', title: f.title, png: f.png, svg: f.svg, html: f.html });
+  }
+
+  // ---------------------------------------------------------------- provenance
+  B.push(h(2, 'Environment and provenance'));
+  const pv: Row[] = [
+    {
+      item: 'git commit',
+      value: prov
+        ? `${prov.gitCommit ?? 'unknown'}${prov.gitDirty ? ' (uncommitted changes)' : ''}`
+        : '—',
+    },
+    { item: 'dataset SHA-256', value: first.data.datasetSha256 },
+    {
+      item: 'evaluation backend',
+      value: [...new Set(ms.map((m) => (r[m] as EvalResult).backend))].join(', '),
+    },
+    {
+      item: 'training backend',
+      value: [...new Set(ms.map((m) => (r[m] as EvalResult).model.meta.backend))].join(', '),
+    },
+  ];
+  if (prov) {
+    pv.push(
+      { item: 'node / tfjs', value: `${prov.node} / ${prov.packages['@tensorflow/tfjs'] ?? '?'}` },
+      {
+        item: 'hardware',
+        value: `${prov.cpu.model} × ${prov.cpu.cores}, ${prov.memoryGiB} GiB${prov.gpus.length ? `, ${prov.gpus.join('; ')}` : ', no GPU'}`,
+      },
+      { item: 'report generated', value: prov.createdAt },
+    );
+  }
+  for (const m of ms)
+    pv.push({
+      item: `training wall time ${MODEL_LABEL[m]}`,
+      value: `${((r[m] as EvalResult).model.meta.wallSeconds / 60).toFixed(1)} min`,
+    });
+  B.push(table(pv));
+  if (inputs.notebookTimes)
+    B.push(
+      table(
+        inputs.notebookTimes.notebooks.map((n) => ({
+          notebook: n.notebook,
+          seconds: n.seconds,
+          ok: n.ok ? 'yes' : 'no',
+        })),
+        { digits: 1 },
+        `Notebook wall times (profile ${inputs.notebookTimes.profile}, backend ${inputs.notebookTimes.backend}, run started ${inputs.notebookTimes.startedAt})`,
+      ),
+    );
+  return B;
+}
+
+/** Write REPRODUCTION.md and the self-contained REPRODUCTION.html into `paperDir`. */
+export function writeReport(
+  inputs: ReportInputs,
+  figures: ReportFigure[],
+  paperDir: string,
+): { md: string; html: string } {
+  const blocks = reportBlocks(inputs, figures);
+  const md = path.join(paperDir, 'REPRODUCTION.md');
+  const html = path.join(paperDir, 'REPRODUCTION.html');
+  writeFileAtomic(md, renderMarkdown(blocks));
+  writeFileAtomic(
+    html,
+    renderHtml(blocks, 'Reproduction report: CNN vs CNN+LSTM on FER2013', (rel) => {
+      const file = path.resolve(paperDir, rel);
+      if (!fs.existsSync(file)) throw new FerError('figure missing for the HTML report', file);
+      return `data:image/png;base64,${fs.readFileSync(file).toString('base64')}`;
+    }),
+  );
+  return { md, html };
+}
+
+/** fig1 … fig7 in order, then the confusion matrices. */
+const sortKey = (name: string) => (name.startsWith('fig') ? `0${name}` : `1${name}`);
+
+export interface GenerateOptions {
+  resultsDir: string;
+  figuresDir: string;
+  paperDir: string;
+  /** Prefer evaluations of models trained in this profile. */
+  profile?: string;
+  /** Extra figures made elsewhere (e.g. Fig. 4, which needs the images). */
+  extraFigures?: NamedFigure[];
+  provenance?: Provenance | null;
+  /** Skip PNG/SVG rendering (no Chromium): the report then lists no figures. */
+  noImages?: boolean;
+}
+
+/**
+ * The whole step of notebook 07: read results/, export every figure to figures/ (PNG, SVG,
+ * HTML), then write paper/REPRODUCTION.md and .html.
+ */
+export async function generateReport(
+  opts: GenerateOptions,
+): Promise<{ md: string; html: string; figures: ReportFigure[] }> {
+  const loaded = loadResults(opts.resultsDir, { profile: opts.profile });
+  const inputs: ReportInputs = { ...loaded, provenance: opts.provenance ?? null };
+  const r = byModel(inputs.evals);
+  const defs = chooseDefinitions(r);
+  const named = [
+    ...paperFigures(r, {
+      table1: defs.table1.definition as Averaging,
+      table4: defs.table4.definition as Exclude<Averaging, 'keras'>,
+      table5: defs.table5.definition.replace('group-', '') as 'macro' | 'weighted' | 'micro',
+    }),
+    ...(opts.extraFigures ?? []),
+  ].sort((a, b) => sortKey(a.name).localeCompare(sortKey(b.name)));
+  let figures: ReportFigure[] = [];
+  if (!opts.noImages) {
+    const exported = await exportFigures(
+      named.map((f) => ({ name: f.name, figure: f.figure, title: f.title })),
+      opts.figuresDir,
+    );
+    const rel = (f: string | undefined) =>
+      f ? path.relative(opts.paperDir, f).split(path.sep).join('/') : undefined;
+    figures = exported.map((e, i) => ({
+      name: e.name,
+      title:
+        named[i].figure.layout.title && typeof named[i].figure.layout.title === 'object'
+          ? String((named[i].figure.layout.title as { text?: string }).text ?? named[i].title)
+          : named[i].title,
+      png: rel(e.files.png) as string,
+      svg: rel(e.files.svg),
+      html: rel(e.files.html),
+    }));
+  }
+  const out = writeReport(inputs, figures, opts.paperDir);
+  return { ...out, figures };
+}
