@@ -160,3 +160,17 @@ showTable(
   })),
   { caption: 'Noise strength at the paper’s levels (500 test images, seed 0)', digits: { 'PSNR dB': 1, 'mean |Δx|': 4, 'clipped %': 2 } },
 );
+
+// %% [markdown]
+// ## Saved for the report
+//
+// The counts above go to `results/data-audit.json`, from which notebook 07 writes the data
+// section of `paper/REPRODUCTION.md`.
+
+// %%
+import { buildDataAudit } from './.lib/report/data-audit';
+import { writeJsonAtomic } from './.lib/util/atomic';
+import { repoPath } from './.lib/env';
+const auditFile = repoPath('results', 'data-audit.json');
+writeJsonAtomic(auditFile, buildDataAudit(ds, 0));
+console.log(`wrote ${auditFile}`);
