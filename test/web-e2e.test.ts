@@ -198,14 +198,30 @@ describe('teaching page in headless Chromium', function () {
     await page.close();
   });
 
-  it('falls back to the wasm and cpu backends with the same answers', async () => {
+  it('falls back to wasm without WebGL, and runs on cpu, with the same answers', async () => {
     const row = srv!.faces.rows[srv!.faces.rows.length - 1];
     for (const backend of ['wasm', 'cpu']) {
       const page = await browser!.newPage();
       const problems: string[] = [];
       page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+      page.on('console', (m) => {
+        if (m.type() === 'error') problems.push(`console error: ${m.text()}`);
+      });
+      if (backend === 'wasm')
+        // A browser without WebGL: canvases refuse webgl contexts, the page must pick wasm itself.
+        await page.addInitScript(() => {
+          for (const proto of [HTMLCanvasElement.prototype, OffscreenCanvas.prototype]) {
+            const get = proto.getContext as (this: unknown, ...a: unknown[]) => unknown;
+            Object.defineProperty(proto, 'getContext', {
+              value(this: unknown, type: string, ...rest: unknown[]) {
+                return /webgl/.test(type) ? null : get.call(this, type, ...rest);
+              },
+            });
+          }
+        });
       // A linked face and level (#row=…&noise=…), as a teacher might share it.
-      await page.goto(`${srv!.url}?backend=${backend}#row=${row}&noise=10`);
+      const query = backend === 'cpu' ? '?backend=cpu' : '';
+      await page.goto(`${srv!.url}${query}#row=${row}&noise=10`);
       await firstRender(page, problems);
       const s = await page.evaluate(() => (window as unknown as { ferPage: Shown }).ferPage);
       assert.equal(s.backend, backend);

@@ -141,15 +141,16 @@ async function loadFaces(
 ): Promise<TestFaces> {
   const ds = opts.ds ?? (await loadFer2013({ csv: opts.csv, log: opts.log }));
   const { cnn, 'cnn-lstm': lstm } = models;
-  if (
-    cnn.meta &&
-    lstm.meta &&
-    (cnn.meta.split !== lstm.meta.split || cnn.meta.seed !== lstm.meta.seed)
-  )
-    opts.log?.(
-      `serve: the models were trained on different splits; test faces follow ${cnn.dir}'s`,
-    );
-  return selectTestFaces(ds, testRowsFor(ds, cnn.meta ?? lstm.meta), opts.perClass ?? 20);
+  const test = testRowsFor(ds, cnn.meta ?? lstm.meta);
+  if (cnn.meta && lstm.meta) {
+    // Faces must be test images for both models; say so when the splits differ.
+    const other = testRowsFor(ds, lstm.meta);
+    if (other.split !== test.split || other.splitSeed !== test.splitSeed)
+      opts.log?.(
+        `serve: warning: the models were tested on different splits (${test.split}/${test.splitSeed} vs ${other.split}/${other.splitSeed}); faces follow ${cnn.dir}`,
+      );
+  }
+  return selectTestFaces(ds, test, opts.perClass ?? 20);
 }
 
 /** Starts the server; resolves once it listens. `close()` stops it and ends open connections. */
