@@ -14,6 +14,7 @@ import { addGaussianNoise } from '../lib/data/noise';
 import { startServer, type RunningServer } from '../lib/serve';
 import type { ModelName } from '../lib/train/meta';
 import { Rng } from '../lib/util/rng';
+import type { PageState } from '../web/app';
 import { saveTinyModels, syntheticFaces } from './web-fixtures';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -28,11 +29,8 @@ const ARGS = [
   '--disable-sync',
 ];
 
-interface Shown {
-  backend: string;
-  renders: number;
-  error: string | null;
-  last: { row: number; label: number; sigma: number; probs: Record<ModelName, number[]> } | null;
+// Type-only: this also makes the project's `tsc --noEmit` check web/app.ts.
+interface Shown extends PageState {
   plotted: Record<ModelName, number[]>;
   caption: string;
   paperText: string;

@@ -29,7 +29,7 @@ const FONT = {
 const PLOT_CONFIG = { displayModeBar: false, responsive: true };
 
 /** What the page last showed; read by the end-to-end test and handy in the console. */
-interface PageState {
+export interface PageState {
   backend: string;
   renders: number;
   last: { row: number; label: number; sigma: number; probs: Record<ModelKey, number[]> } | null;
