@@ -4,10 +4,11 @@ import { FerError } from '../util/errors';
 import { backendsCommand } from './commands/backends';
 import { dataCommand } from './commands/data';
 import { serveCommand } from './commands/serve';
+import { trainCommand } from './commands/train';
 import type { Command } from './registry';
 
 // One line per command; keep the list sorted.
-const COMMANDS: Command[] = [backendsCommand, dataCommand, serveCommand];
+const COMMANDS: Command[] = [backendsCommand, dataCommand, serveCommand, trainCommand];
 
 function help(): void {
   console.log('usage: fer <command> [options]\n\ncommands:');

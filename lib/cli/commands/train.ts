@@ -1,0 +1,101 @@
+/** `fer train`: train the paper's CNN or the CNN+LSTM hybrid, resumably. */
+import { flagNumber, flagString, parseArgs, type Command } from '../registry';
+import { FerError } from '../../util/errors';
+
+const USAGE = `usage:
+  fer train --model cnn|cnn-lstm [--profile quick|paper] [options]
+
+  Trains one model with a seeded, checkpointed epoch loop and saves it in tfjs format
+  (model.json + weights.bin + meta.json + train-log.jsonl). Never reads the test split.
+
+  --model cnn|cnn-lstm     architecture (required)
+  --profile quick|paper    quick (default): width 0.25, 3,000/600 stratified train/val images,
+                           3 epochs; paper: full width, all training rows, up to 60 epochs
+  --epochs N               maximum epochs (early stopping may end sooner)
+  --seed S                 weights, shuffling and dropout seed (default 1)
+  --split official|paper-random|public-private   (default official)
+  --split-seed S           seed of the validation hold-out (default 0)
+  --val-fraction F         share of training rows held out for validation (default 0.1)
+  --limit-train N          stratified subset of the training rows (0 = all)
+  --limit-val N            stratified subset of the validation rows (0 = all)
+  --batch-size N           (default 64)
+  --lr X                   Adam learning rate (default 0.0005)
+  --width X                width multiplier (quick 0.25, paper 1)
+  --dropout X              dropout rate (default 0.25)
+  --l2 X                   L2 kernel penalty (default 0: off)
+  --patience N             early-stopping patience in epochs
+  --lr-patience N          epochs without improvement before the LR is multiplied by
+  --lr-factor X            this factor (default 0.5)
+  --backend NAME           auto|tfjs-node-gpu|tfjs-node|webgpu|wasm|cpu (default $FER_BACKEND or auto)
+  --out DIR                model folder (default models/<model> for paper, runs/<model>-quick)
+  --checkpoint-dir DIR     per-epoch checkpoint (default <out>.checkpoint; removed on success)
+  --resume                 continue from the checkpoint (same settings; --epochs may grow)
+  --csv FILE               FER2013 CSV (default $FER2013_CSV)
+  --cache-dir DIR          binary cache folder (default data/cache)
+  --log-every N            without a terminal: one progress line every N batches
+  --quiet                  no progress bar or lines (epoch lines are still printed)`;
+
+const VALUES: Record<string, string> = {
+  epochs: 'epochs',
+  seed: 'seed',
+  'split-seed': 'splitSeed',
+  'val-fraction': 'valFraction',
+  'limit-train': 'limitTrain',
+  'limit-val': 'limitVal',
+  'batch-size': 'batchSize',
+  lr: 'learningRate',
+  width: 'widthMultiplier',
+  dropout: 'dropout',
+  l2: 'l2',
+  patience: 'earlyStoppingPatience',
+  'lr-patience': 'reduceLrPatience',
+  'lr-factor': 'reduceLrFactor',
+};
+
+export const trainCommand: Command = {
+  name: 'train',
+  summary: 'train the CNN or the CNN+LSTM (seeded, checkpointed, resumable)',
+  usage: USAGE,
+  async run(argv: string[]): Promise<number> {
+    const args = parseArgs(argv, {
+      values: [
+        'model',
+        'profile',
+        'split',
+        'backend',
+        'out',
+        'checkpoint-dir',
+        'csv',
+        'cache-dir',
+        'log-every',
+        ...Object.keys(VALUES),
+      ],
+      booleans: ['resume', 'quiet'],
+    });
+    if (args.positional.length > 0)
+      throw new FerError(`unexpected argument '${args.positional[0]}' (see fer train --help)`);
+    const model = flagString(args, 'model');
+    if (model === undefined) throw new FerError('--model is required (cnn or cnn-lstm)');
+    // Loaded lazily: tfjs start-up is not needed for `fer help`.
+    const { resolveTrainConfig, train, parseSplitName } = await import('../../train');
+    const { backendOption } = await import('../../backend');
+    const overrides: Record<string, unknown> = {};
+    for (const [flag, key] of Object.entries(VALUES)) overrides[key] = flagNumber(args, flag);
+    const split = flagString(args, 'split');
+    const cfg = resolveTrainConfig(model, flagString(args, 'profile') ?? 'quick', {
+      ...overrides,
+      split: split === undefined ? undefined : parseSplitName(split),
+      backend: backendOption(flagString(args, 'backend')),
+      out: flagString(args, 'out'),
+      checkpointDir: flagString(args, 'checkpoint-dir'),
+      csv: flagString(args, 'csv'),
+      cacheDir: flagString(args, 'cache-dir'),
+      resume: args.flags.has('resume'),
+    });
+    const every = flagNumber(args, 'log-every');
+    await train(cfg, {
+      progress: args.flags.has('quiet') ? false : { every },
+    });
+    return 0;
+  },
+};

@@ -1,0 +1,189 @@
+import * as path from 'node:path';
+import type { BackendName } from '../backend';
+import { SPLIT_NAMES, type SplitName } from '../data/split';
+import { FerError } from '../util/errors';
+import { MODEL_NAMES, type ModelName } from './meta';
+
+export const PROFILE_NAMES = ['quick', 'paper'] as const;
+export type ProfileName = (typeof PROFILE_NAMES)[number];
+
+/** Everything that determines a training run. Every field can be overridden from the CLI. */
+export interface TrainConfig {
+  model: ModelName;
+  profile: ProfileName;
+  /** Maximum epochs (early stopping may end sooner). */
+  epochs: number;
+  batchSize: number;
+  /** Adam's initial learning rate (the paper: 0.0005). */
+  learningRate: number;
+  widthMultiplier: number;
+  /** Dropout rate of every Dropout layer (conv blocks and dense head). */
+  dropout: number;
+  /** L2 kernel penalty; 0 = off (the paper's unspecified "regularization" is dropout + BN). */
+  l2: number;
+  /** Seeds weights, shuffling and dropout masks. */
+  seed: number;
+  split: SplitName;
+  /** Seed of the split's random parts (validation hold-out), kept apart from `seed` so that
+   * seeds of the same study share one split. */
+  splitSeed: number;
+  /** Fraction of the training rows held out for validation. */
+  valFraction: number;
+  /** Stratified subset sizes of train / val (0 = all rows). */
+  limitTrain: number;
+  limitVal: number;
+  /** Stop after this many epochs without a lower val_loss. */
+  earlyStoppingPatience: number;
+  /** Multiply the LR by `reduceLrFactor` after this many epochs without a lower val_loss. */
+  reduceLrPatience: number;
+  reduceLrFactor: number;
+  minLr: number;
+  backend: BackendName;
+  /** Folder of the finished study model (model.json, weights.bin, meta.json, train-log.jsonl). */
+  out: string;
+  /** Folder of the per-epoch checkpoint (default `<out>.checkpoint`, removed on success). */
+  checkpointDir: string;
+  resume: boolean;
+  /** FER2013 CSV (default FER2013_CSV) and binary cache folder (default data/cache). */
+  csv?: string;
+  cacheDir?: string;
+}
+
+/** Fields a profile fixes; `model`, `out`, `checkpointDir`, `resume`, data paths are per run. */
+export type ProfileValues = Omit<
+  TrainConfig,
+  'model' | 'profile' | 'out' | 'checkpointDir' | 'resume' | 'csv' | 'cacheDir' | 'backend'
+>;
+
+const COMMON: ProfileValues = {
+  epochs: 60,
+  batchSize: 64,
+  learningRate: 0.0005,
+  widthMultiplier: 1,
+  dropout: 0.25,
+  l2: 0,
+  seed: 1,
+  split: 'official',
+  splitSeed: 0,
+  valFraction: 0.1,
+  limitTrain: 0,
+  limitVal: 0,
+  earlyStoppingPatience: 8,
+  reduceLrPatience: 3,
+  reduceLrFactor: 0.5,
+  minLr: 1e-6,
+};
+
+/**
+ * The two profiles, in one place.
+ * - paper: the paper's setup (Adam 5e-4, batch 64, full-size models, all of the official
+ *   training split minus a 10 % validation hold-out) for up to 60 epochs, early stopping on
+ *   val_loss (patience 8) and LR halving on plateau (patience 3). The paper gives no schedule;
+ *   these are the usual Keras callbacks of the source notebook family.
+ * - quick: the *same* architectures at a quarter of the width, on a stratified 3,000/600
+ *   train/val subset, for 3 epochs: minutes on a 2-core machine, for CI and teaching.
+ */
+export const PROFILES: Record<ProfileName, ProfileValues> = {
+  paper: { ...COMMON },
+  quick: {
+    ...COMMON,
+    epochs: 3,
+    widthMultiplier: 0.25,
+    limitTrain: 3000,
+    limitVal: 600,
+    earlyStoppingPatience: 3,
+    reduceLrPatience: 2,
+  },
+};
+
+export function parseProfileName(s: string): ProfileName {
+  if ((PROFILE_NAMES as readonly string[]).includes(s)) return s as ProfileName;
+  throw new FerError(`unknown profile '${s}' (expected one of: ${PROFILE_NAMES.join(', ')})`);
+}
+
+export function parseSplitName(s: string): SplitName {
+  if ((SPLIT_NAMES as readonly string[]).includes(s)) return s as SplitName;
+  throw new FerError(`unknown split '${s}' (expected one of: ${SPLIT_NAMES.join(', ')})`);
+}
+
+/** Where a run writes by default: models/<model> for paper, runs/<model>-<profile> otherwise. */
+export function defaultOut(model: ModelName, profile: ProfileName): string {
+  return profile === 'paper'
+    ? path.join('models', model)
+    : path.join('runs', `${model}-${profile}`);
+}
+
+/** A profile's values, then `overrides`; checks every value. */
+export function resolveTrainConfig(
+  model: string,
+  profile: string = 'quick',
+  overrides: Partial<TrainConfig> = {},
+): TrainConfig {
+  if (!(MODEL_NAMES as readonly string[]).includes(model))
+    throw new FerError(`unknown model '${model}' (expected one of: ${MODEL_NAMES.join(', ')})`);
+  const p = parseProfileName(profile);
+  const m = model as ModelName;
+  const defined = Object.fromEntries(
+    Object.entries(overrides).filter(([, v]) => v !== undefined),
+  ) as Partial<TrainConfig>;
+  const out = defined.out ?? defaultOut(m, p);
+  const cfg: TrainConfig = {
+    ...PROFILES[p],
+    backend: 'auto',
+    resume: false,
+    checkpointDir: `${out.replace(/[/\\]+$/, '')}.checkpoint`,
+    ...defined,
+    model: m,
+    profile: p,
+    out,
+  };
+  validate(cfg);
+  return cfg;
+}
+
+function validate(c: TrainConfig): void {
+  const int = (k: keyof TrainConfig, min: number): void => {
+    const v = c[k] as number;
+    if (!Number.isInteger(v) || v < min)
+      throw new FerError(`${k} must be an integer >= ${min}, got ${v}`);
+  };
+  const pos = (k: keyof TrainConfig): void => {
+    const v = c[k] as number;
+    if (!(v > 0) || !Number.isFinite(v)) throw new FerError(`${k} must be > 0, got ${v}`);
+  };
+  int('epochs', 1);
+  int('batchSize', 1);
+  int('seed', 0);
+  int('splitSeed', 0);
+  int('limitTrain', 0);
+  int('limitVal', 0);
+  int('earlyStoppingPatience', 1);
+  int('reduceLrPatience', 1);
+  pos('learningRate');
+  pos('widthMultiplier');
+  pos('minLr');
+  if (!(c.dropout >= 0 && c.dropout < 1))
+    throw new FerError(`dropout must be in [0, 1), got ${c.dropout}`);
+  if (!(c.l2 >= 0)) throw new FerError(`l2 must be >= 0, got ${c.l2}`);
+  if (!(c.reduceLrFactor > 0 && c.reduceLrFactor <= 1))
+    throw new FerError(`reduceLrFactor must be in (0, 1], got ${c.reduceLrFactor}`);
+  if (!(c.valFraction > 0 && c.valFraction < 1))
+    throw new FerError(`valFraction must be in (0, 1), got ${c.valFraction}`);
+  parseSplitName(c.split);
+}
+
+/** The fields that must match for `--resume` to continue a checkpoint (epochs may grow). */
+export const RESUME_KEYS: ReadonlyArray<keyof TrainConfig> = [
+  'model',
+  'batchSize',
+  'learningRate',
+  'widthMultiplier',
+  'dropout',
+  'l2',
+  'seed',
+  'split',
+  'splitSeed',
+  'valFraction',
+  'limitTrain',
+  'limitVal',
+];

@@ -1,0 +1,16 @@
+/** Seeded, resumable training and the study-model format. */
+export {
+  PROFILES,
+  PROFILE_NAMES,
+  type ProfileName,
+  type ProfileValues,
+  type TrainConfig,
+  resolveTrainConfig,
+  parseProfileName,
+  parseSplitName,
+  defaultOut,
+} from './config';
+export { train, evaluateLoss, trainValRows, type TrainOptions, type TrainResult } from './train';
+export { saveStudyModel, loadStudyModel, dirSaveHandler, dirLoadHandler, gitCommit } from './io';
+export { type EpochLog, type TrainState, loadCheckpoint } from './checkpoint';
+export { type StudyModelMeta, type ModelName, MODEL_NAMES } from './meta';
