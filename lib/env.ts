@@ -6,9 +6,13 @@
  *   FER_BACKEND   a tfjs backend name for lib/backend's setupBackend (default auto)
  *   FER2013_CSV   path of fer2013.csv(.gz) (no default: the data is never in the repo)
  *   FER_RETRAIN   1 = train even when a saved model exists (default 0: load it)
+ *   FER_RESULTS_DIR  where notebooks write result JSON (default <repo>/results; tests use a temp dir)
  */
 import * as path from 'node:path';
 import { FerError } from './util/errors';
+
+/** The repository root: lib/env.ts lives one level below it. */
+export const REPO_ROOT = path.resolve(__dirname, '..');
 
 export const PROFILE_NAMES = ['quick', 'paper'] as const;
 export type ProfileName = (typeof PROFILE_NAMES)[number];
@@ -20,6 +24,8 @@ export interface StudyEnv {
   /** Absolute path of the CSV, or null when FER2013_CSV is unset. */
   csv: string | null;
   retrain: boolean;
+  /** Absolute path of the results folder. */
+  resultsDir: string;
 }
 
 type Env = Record<string, string | undefined>;
@@ -46,11 +52,9 @@ export function readStudyEnv(env: Env = process.env): StudyEnv {
     backend: env.FER_BACKEND?.trim() || 'auto',
     csv: csv ? path.resolve(csv) : null,
     retrain: readFlag('FER_RETRAIN', env),
+    resultsDir: path.resolve(env.FER_RESULTS_DIR?.trim() || path.join(REPO_ROOT, 'results')),
   };
 }
-
-/** The repository root: lib/env.ts lives one level below it. */
-export const REPO_ROOT = path.resolve(__dirname, '..');
 
 /** A path inside the repository, independent of the notebook's working directory. */
 export function repoPath(...parts: string[]): string {

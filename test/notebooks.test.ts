@@ -115,7 +115,12 @@ describe('notebooks: execution with the tslab kernel', function () {
     const r = runNotebook(path.join(NOTEBOOKS, '01-data.ipynb'), out, {
       capture: true,
       timeoutSec: 300,
-      env: { FER_PROFILE: 'quick', FER2013_CSV: path.resolve(process.env.FER2013_CSV) },
+      // Results go to the temp dir, so the test never rewrites the committed results/.
+      env: {
+        FER_PROFILE: 'quick',
+        FER2013_CSV: path.resolve(process.env.FER2013_CSV),
+        FER_RESULTS_DIR: outDir,
+      },
     });
     assert.equal(r.status, 0, r.stderr);
     const nb = JSON.parse(fs.readFileSync(out, 'utf8')) as Ipynb;
@@ -132,5 +137,9 @@ describe('notebooks: execution with the tslab kernel', function () {
     );
     assert.ok(mimes.filter((m) => m === 'text/html').length >= 5, 'tables');
     assert.ok(fs.statSync(out).size < 5e6, 'notebook stays under 5 MB');
+    const audit = JSON.parse(fs.readFileSync(path.join(outDir, 'data-audit.json'), 'utf8')) as {
+      rows: number;
+    };
+    assert.equal(audit.rows, 35887);
   });
 });

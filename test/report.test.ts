@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { inflateSync } from 'node:zlib';
-import { readStudyEnv } from '../lib/env';
+import { REPO_ROOT, readStudyEnv } from '../lib/env';
 import { chromiumPath, exportFigures } from '../lib/report/export';
 import { confusionHeatmap, groupedBars, lineWithBand } from '../lib/report/figures';
 import {
@@ -217,7 +217,9 @@ describe('report: study environment variables', () => {
       backend: 'auto',
       csv: null,
       retrain: false,
+      resultsDir: path.join(REPO_ROOT, 'results'),
     });
+    assert.equal(readStudyEnv({ FER_RESULTS_DIR: 'r' }).resultsDir, path.resolve('r'));
   });
 
   it('reads every variable and rejects bad values', () => {

@@ -170,7 +170,7 @@ showTable(
 // %%
 import { buildDataAudit } from './.lib/report/data-audit';
 import { writeJsonAtomic } from './.lib/util/atomic';
-import { repoPath } from './.lib/env';
-const auditFile = repoPath('results', 'data-audit.json');
+import * as path from 'path';
+const auditFile = path.join(env.resultsDir, 'data-audit.json');
 writeJsonAtomic(auditFile, buildDataAudit(ds, 0));
 console.log(`wrote ${auditFile}`);

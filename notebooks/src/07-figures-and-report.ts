@@ -31,7 +31,7 @@ const fig4 = { name: 'fig4-noise-examples', title: 'Noise examples', figure: noi
 // %%
 const t0 = Date.now();
 const report = await generateReport({
-  resultsDir: repoPath('results'),
+  resultsDir: env.resultsDir,
   figuresDir: repoPath('figures'),
   paperDir: repoPath('paper'),
   profile: env.profile,
@@ -57,7 +57,7 @@ showMarkdown(report.figures.map((f) => `**${f.title}**\n\n![${f.name}](${f.png})
 // full reasoning, with every table, is in `paper/REPRODUCTION.md`.
 
 // %%
-const loaded = loadResults(repoPath('results'), { profile: env.profile });
+const loaded = loadResults(env.resultsDir, { profile: env.profile });
 const r = byModel(loaded.evals);
 const defs = chooseDefinitions(r);
 showTable(claimVerdicts(r, loaded.compare, defs.table4.definition as 'weighted' | 'macro').map((c) => ({ ...c })));
