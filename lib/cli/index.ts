@@ -2,13 +2,22 @@
 /** `fer` command-line entry point: dispatches to lib/cli/commands/*. */
 import { FerError } from '../util/errors';
 import { backendsCommand } from './commands/backends';
+import { compareCommand } from './commands/compare';
 import { dataCommand } from './commands/data';
+import { evalCommand } from './commands/eval';
 import { serveCommand } from './commands/serve';
 import { trainCommand } from './commands/train';
 import type { Command } from './registry';
 
 // One line per command; keep the list sorted.
-const COMMANDS: Command[] = [backendsCommand, dataCommand, serveCommand, trainCommand];
+const COMMANDS: Command[] = [
+  backendsCommand,
+  compareCommand,
+  dataCommand,
+  evalCommand,
+  serveCommand,
+  trainCommand,
+];
 
 function help(): void {
   console.log('usage: fer <command> [options]\n\ncommands:');

@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { makeSplit, PAPER_NOISE_LEVELS, SPLIT_NAMES, stratifiedSubset } from '../data';
 import type { FerDataset, SplitName } from '../data';
+import { REPO_ROOT } from '../env';
 import { compareWithPaper } from '../paper';
 import type { StudyModelMeta } from '../train/meta';
 import { FerError } from '../util/errors';
@@ -35,6 +36,8 @@ export interface EvalOptions {
   batchSize?: number;
   /** FER2013 CSV (default $FER2013_CSV) when no dataset is passed in. */
   csv?: string;
+  /** Binary cache folder for the CSV (default data/cache). */
+  cacheDir?: string;
   log?: (s: string) => void;
 }
 
@@ -98,12 +101,19 @@ export function modelNameOf(dir: string): string {
   return path.basename(path.resolve(dir));
 }
 
-export function defaultEvalPath(modelDir: string): string {
-  return path.join('results', modelNameOf(modelDir), 'eval.json');
+/** $FER_RESULTS_DIR, else <repo>/results (as the notebooks use). */
+export function resultsDir(env: Record<string, string | undefined> = process.env): string {
+  return path.resolve(env.FER_RESULTS_DIR?.trim() || path.join(REPO_ROOT, 'results'));
 }
 
+/** results/<model folder name>/eval.json */
+export function defaultEvalPath(modelDir: string): string {
+  return path.join(resultsDir(), modelNameOf(modelDir), 'eval.json');
+}
+
+/** results/compare-<a>-<b>.json */
 export function defaultComparePath(dirA: string, dirB: string): string {
-  return path.join('results', `compare-${modelNameOf(dirA)}-${modelNameOf(dirB)}.json`);
+  return path.join(resultsDir(), `compare-${modelNameOf(dirA)}-${modelNameOf(dirB)}.json`);
 }
 
 /** Every table for one loaded model on the given test rows. */

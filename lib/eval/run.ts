@@ -1,0 +1,91 @@
+/**
+ * Whole evaluations of saved models, as `fer eval` and `fer compare` run them: load the model
+ * and its meta.json, recreate its test split, predict at every noise level, build every table
+ * and write the result JSON atomically. Nothing here prints; progress goes to `log`.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { loadFer2013 } from '../data';
+import type { FerDataset } from '../data';
+import { loadStudyModel } from '../train';
+import type { StudyModelMeta } from '../train/meta';
+import { writeJsonAtomic } from '../util/atomic';
+import { FerError } from '../util/errors';
+import {
+  evaluateLoaded,
+  levelsFor,
+  modelNameOf,
+  seedsFor,
+  testIndicesFor,
+  type EvalOptions,
+} from './evaluate';
+import { pairedLevels, predictLevels } from './experiments';
+import type { CompareResult, EvalResult } from './types';
+
+export { defaultComparePath, defaultEvalPath, resultsDir, type EvalOptions } from './evaluate';
+
+async function datasetFor(opts: EvalOptions, ds?: FerDataset): Promise<FerDataset> {
+  return ds ?? loadFer2013({ csv: opts.csv, cacheDir: opts.cacheDir, log: opts.log });
+}
+
+/** `fer eval`: evaluate the saved model in `modelDir` and write `out` (if given) atomically. */
+export async function runEval(
+  modelDir: string,
+  opts: EvalOptions & { out?: string; ds?: FerDataset } = {},
+): Promise<EvalResult> {
+  const { model, meta } = await loadStudyModel(modelDir);
+  try {
+    const ds = await datasetFor(opts, opts.ds);
+    const { indices, info } = testIndicesFor(ds, meta, opts.limit);
+    const r = await evaluateLoaded(model, meta, modelDir, ds, indices, info, opts);
+    if (opts.out) writeJsonAtomic(opts.out, r);
+    return r;
+  } finally {
+    model.dispose();
+  }
+}
+
+/**
+ * `fer compare`: McNemar's exact test of model A vs model B on the same test images, clean and
+ * at each noise level with identical noise (same seeds). Both must share dataset and split.
+ */
+export async function runCompare(
+  dirA: string,
+  dirB: string,
+  opts: EvalOptions & { out?: string; ds?: FerDataset } = {},
+): Promise<CompareResult> {
+  const a = await loadStudyModel(dirA);
+  try {
+    const b = await loadStudyModel(dirB);
+    try {
+      const cfgSeed = (m: StudyModelMeta): unknown => m.config.splitSeed ?? m.seed;
+      if (a.meta.split !== b.meta.split || cfgSeed(a.meta) !== cfgSeed(b.meta))
+        throw new FerError(
+          `the models were tested on different splits (${a.meta.split}/${String(cfgSeed(a.meta))} vs ${b.meta.split}/${String(cfgSeed(b.meta))}); a paired test needs the same images`,
+        );
+      const ds = await datasetFor(opts, opts.ds);
+      const { indices, info } = testIndicesFor(ds, a.meta, opts.limit);
+      testIndicesFor(ds, b.meta); // same dataset check for B
+      const yTrue = Int32Array.from(indices, (i) => ds.labels[i]);
+      const lv = { levels: levelsFor(opts), seeds: seedsFor(opts), batchSize: opts.batchSize };
+      opts.log?.(`predicting with ${modelNameOf(dirA)}`);
+      const ra = await predictLevels(a.model, ds, indices, lv);
+      opts.log?.(`predicting with ${modelNameOf(dirB)}`);
+      const rb = await predictLevels(b.model, ds, indices, lv);
+      const r: CompareResult = {
+        schema: 'fer-compare/1',
+        createdAt: new Date().toISOString(),
+        a: { name: modelNameOf(dirA), dir: dirA, meta: a.meta },
+        b: { name: modelNameOf(dirB), dir: dirB, meta: b.meta },
+        data: info,
+        backend: tf.getBackend(),
+        levels: pairedLevels(yTrue, ra.runs, rb.runs),
+      };
+      if (opts.out) writeJsonAtomic(opts.out, r);
+      return r;
+    } finally {
+      b.model.dispose();
+    }
+  } finally {
+    a.model.dispose();
+  }
+}

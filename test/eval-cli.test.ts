@@ -1,0 +1,160 @@
+import { strict as assert } from 'node:assert';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { parseFer2013Csv, type FerDataset } from '../lib/data';
+import { runCompare, runEval } from '../lib/eval/run';
+import type { CompareResult, EvalResult } from '../lib/eval/types';
+import { saveStudyModel } from '../lib/train';
+import type { StudyModelMeta } from '../lib/train/meta';
+import { syntheticFer, writeFerCsv } from '../lib/train/synthetic';
+import { FerError } from '../lib/util/errors';
+
+const ROOT = path.resolve(__dirname, '..');
+
+function fer(...args: string[]): { code: number | null; out: string; err: string } {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', 'lib/cli/index.ts', ...args], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    env: { ...process.env, FER_DEBUG: '', FER_BACKEND: 'cpu' },
+  });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+function tinyModel(seed: number): tf.LayersModel {
+  const m = tf.sequential();
+  m.add(tf.layers.averagePooling2d({ inputShape: [48, 48, 1], poolSize: 8 }));
+  m.add(tf.layers.flatten());
+  m.add(
+    tf.layers.dense({
+      units: 7,
+      activation: 'softmax',
+      kernelInitializer: tf.initializers.glorotUniform({ seed }),
+    }),
+  );
+  return m;
+}
+
+function metaFor(
+  ds: FerDataset,
+  architecture: StudyModelMeta['architecture'],
+  seed: number,
+): StudyModelMeta {
+  return {
+    architecture,
+    params: 259,
+    trainableParams: 259,
+    flopsPerImage: 504,
+    widthMultiplier: 1,
+    profile: 'test',
+    seed,
+    split: 'official',
+    epochsRun: 0,
+    bestEpoch: 0,
+    best: { valLoss: 0, valAccuracy: 0 },
+    backend: 'cpu',
+    gitCommit: null,
+    datasetSha256: ds.sha256,
+    wallSeconds: 0,
+    tfjsVersion: tf.version.tfjs,
+    createdAt: '2020-01-01T00:00:00.000Z',
+    config: { splitSeed: 0, valFraction: 0.1 },
+  };
+}
+
+describe('fer eval / fer compare on saved tiny models', function () {
+  let dir: string;
+  let csv: string;
+  let ds: FerDataset;
+  let dirA: string, dirB: string;
+
+  before(async () => {
+    await tf.setBackend('cpu');
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fer-eval-cli-'));
+    csv = path.join(dir, 'fer.csv');
+    writeFerCsv(csv, syntheticFer({ n: 100, seed: 3 }));
+    ds = await parseFer2013Csv(csv); // its sha256 is the CSV's, as the CLI will see it
+    dirA = path.join(dir, 'models', 'cnn-a');
+    dirB = path.join(dir, 'models', 'lstm-b');
+    const a = tinyModel(1),
+      b = tinyModel(2);
+    await saveStudyModel(dirA, a, metaFor(ds, 'cnn', 1));
+    await saveStudyModel(dirB, b, metaFor(ds, 'cnn-lstm', 2));
+    a.dispose();
+    b.dispose();
+  });
+  after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it('runEval writes eval.json with meta.json embedded', async () => {
+    const out = path.join(dir, 'results', 'cnn-a', 'eval.json');
+    const r = await runEval(dirA, {
+      ds,
+      noise: 'none',
+      bootstrapResamples: 20,
+      timing: false,
+      out,
+    });
+    const saved = JSON.parse(fs.readFileSync(out, 'utf8')) as EvalResult;
+    assert.deepEqual(saved, JSON.parse(JSON.stringify(r)));
+    assert.deepEqual(saved.model.meta, metaFor(ds, 'cnn', 1));
+    assert.equal(saved.data.nTest, 20); // 10 % PublicTest + 10 % PrivateTest of 100
+    assert.equal(saved.table34.levels.length, 1);
+    assert.equal(saved.table2, null);
+  });
+
+  it('runCompare pairs both models on the same images at every level', async () => {
+    const out = path.join(dir, 'results', 'compare.json');
+    const r = await runCompare(dirA, dirB, { ds, noiseSeeds: 2, out });
+    const saved = JSON.parse(fs.readFileSync(out, 'utf8')) as CompareResult;
+    assert.equal(saved.levels.length, 11);
+    assert.equal(saved.levels[0].tests.length, 1);
+    assert.equal(saved.levels[5].tests.length, 2);
+    for (const l of r.levels)
+      for (const t of l.tests) {
+        assert.equal(t.n, 20);
+        assert.ok(t.pValue > 0 && t.pValue <= 1);
+      }
+    assert.equal(r.a.meta.architecture, 'cnn');
+    assert.equal(r.b.meta.architecture, 'cnn-lstm');
+  });
+
+  it('runCompare refuses models tested on different splits', async () => {
+    const dirC = path.join(dir, 'models', 'other-split');
+    const c = tinyModel(3);
+    await saveStudyModel(dirC, c, { ...metaFor(ds, 'cnn', 3), config: { splitSeed: 5 } });
+    c.dispose();
+    await assert.rejects(runCompare(dirA, dirC, { ds, noise: 'none' }), FerError);
+  });
+
+  it('the CLI prints tables, writes the JSON, and reports bad usage in one line', () => {
+    const out = path.join(dir, 'cli', 'eval.json');
+    const cacheDir = path.join(dir, 'cache');
+    const ok = fer(
+      'eval', '--model', dirA, '--csv', csv, '--cache-dir', cacheDir, '--noise', 'paper',
+      '--noise-seeds', '1', '--bootstrap', '10', '--no-timing', '--out', out,
+    ); // prettier-ignore
+    assert.equal(ok.code, 0, ok.err);
+    assert.match(ok.out, /Table 1: clean test set/);
+    assert.match(ok.out, /30%/);
+    assert.equal(
+      (JSON.parse(fs.readFileSync(out, 'utf8')) as EvalResult).table34.levels.length,
+      11,
+    );
+    const bad = fer('eval', '--noise', 'loud', '--model', dirA);
+    assert.equal(bad.code, 1);
+    assert.equal(bad.err.trim(), "--noise must be 'paper' or 'none', got 'loud'");
+    const missing = fer(
+      'eval',
+      '--model',
+      path.join(dir, 'nope'),
+      '--csv',
+      csv,
+      '--cache-dir',
+      cacheDir,
+    );
+    assert.equal(missing.code, 1);
+    assert.match(missing.err, /no model\.json here/);
+  });
+});
