@@ -162,6 +162,7 @@ export interface Table5Result {
 
 /** One candidate metric definition tested against one pattern of the paper. */
 export interface AuditOutcome {
+  /** An `Averaging` for table1/table4 checks; 'group-macro' | 'group-weighted' | 'group-micro' for table5. */
   definition: string;
   /** The numbers the check was computed from (ours). */
   values: Record<string, number>;
