@@ -3,6 +3,7 @@
  * table on stderr. Each section is bench/<name>.ts exporting `run(argv)`.
  */
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 
 export interface BenchSection {
@@ -31,7 +32,6 @@ async function main(): Promise<void> {
 }
 
 function machineInfo(): Record<string, unknown> {
-  const os = require('node:os') as typeof import('node:os');
   return {
     node: process.version,
     cpus: os.cpus().length,
