@@ -20,7 +20,7 @@ export function convBlock(
       kernelRegularizer: s.regularizer(),
     })
     .apply(x) as tf.SymbolicTensor;
-  y = tf.layers.batchNormalization({ name: `${name}_bn` }).apply(y) as tf.SymbolicTensor;
+  y = tf.layers.batchNormalization({ name: `${name}_bn`, momentum: s.bnMomentum }).apply(y) as tf.SymbolicTensor;
   y = tf.layers.activation({ name: `${name}_relu`, activation: 'relu' }).apply(y) as tf.SymbolicTensor;
   y = tf.layers.maxPooling2d({ name: `${name}_pool`, poolSize: 2 }).apply(y) as tf.SymbolicTensor;
   return tf.layers
@@ -39,7 +39,7 @@ export function denseBlock(
   let y = tf.layers
     .dense({ name, units, kernelInitializer: s.glorot(), kernelRegularizer: s.regularizer() })
     .apply(x) as tf.SymbolicTensor;
-  y = tf.layers.batchNormalization({ name: `${name}_bn` }).apply(y) as tf.SymbolicTensor;
+  y = tf.layers.batchNormalization({ name: `${name}_bn`, momentum: s.bnMomentum }).apply(y) as tf.SymbolicTensor;
   y = tf.layers.activation({ name: `${name}_relu`, activation: 'relu' }).apply(y) as tf.SymbolicTensor;
   return tf.layers
     .dropout({ name: `${name}_dropout`, rate: dropout, seed: s.seed() })

@@ -26,7 +26,7 @@ export const CNN_DENSE_UNITS: readonly number[] = [256, 512];
  */
 export function buildCnn(opts: ModelOptions = {}): tf.LayersModel {
   const o = resolveModelOptions(opts);
-  const s = new LayerSeeds(o.seed, o.l2);
+  const s = new LayerSeeds(o.seed, o.l2, o.bnMomentum);
   const input = tf.input({ shape: [IMAGE_SIZE, IMAGE_SIZE, 1], name: 'image' });
   let x = input;
   CNN_CONV_BLOCKS.forEach(([filters, kernel], i) => {

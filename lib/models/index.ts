@@ -40,3 +40,4 @@ export function buildModel(name: ModelName, opts: ModelOptions = {}): tf.LayersM
       return buildCnnLstm(opts);
   }
 }
+export { enumerateHybrids, type HybridVariant } from './hybrid-search';

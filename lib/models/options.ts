@@ -20,6 +20,12 @@ export interface ModelOptions {
    * "regularization", and the identified notebook used dropout + batch norm without L2.
    */
   l2?: number;
+  /**
+   * BatchNorm moving-average momentum (Keras/tfjs default 0.99). With 0.99 the moving
+   * statistics need a few hundred steps to forget their init (mean 0, var 1), so a model
+   * evaluated after only tens of steps predicts badly in inference mode; short test runs use 0.9.
+   */
+  bnMomentum?: number;
 }
 
 export interface ResolvedModelOptions {
@@ -28,6 +34,7 @@ export interface ResolvedModelOptions {
   denseDropout: number;
   seed: number;
   l2: number;
+  bnMomentum: number;
 }
 
 export const DEFAULT_MODEL_OPTIONS: ResolvedModelOptions = {
@@ -36,6 +43,7 @@ export const DEFAULT_MODEL_OPTIONS: ResolvedModelOptions = {
   denseDropout: 0.25,
   seed: 42,
   l2: 0,
+  bnMomentum: 0.99,
 };
 
 export function resolveModelOptions(opts: ModelOptions = {}): ResolvedModelOptions {
@@ -45,6 +53,8 @@ export function resolveModelOptions(opts: ModelOptions = {}): ResolvedModelOptio
     throw new FerError(`widthMultiplier must be a positive number, got ${r.widthMultiplier}`);
   for (const k of ['dropout', 'denseDropout'] as const)
     if (!(r[k] >= 0 && r[k] < 1)) throw new FerError(`${k} must be in [0, 1), got ${r[k]}`);
+  if (!(r.bnMomentum > 0 && r.bnMomentum < 1))
+    throw new FerError(`bnMomentum must be in (0, 1), got ${r.bnMomentum}`);
   if (!(r.l2 >= 0)) throw new FerError(`l2 must be >= 0, got ${r.l2}`);
   if (!Number.isInteger(r.seed)) throw new FerError(`seed must be an integer, got ${r.seed}`);
   return r;
@@ -64,6 +74,7 @@ export class LayerSeeds {
   constructor(
     seed: number,
     private readonly l2: number,
+    readonly bnMomentum: number,
   ) {
     this.rng = new Rng(seed);
   }

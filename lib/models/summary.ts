@@ -42,7 +42,7 @@ function shapeOf(s: tf.Shape | tf.Shape[]): number[] {
  */
 export function layerFlops(layer: tf.layers.Layer): number {
   const cls = layer.getClassName();
-  const inShape = shapeOf(layer.inputSpec?.[0]?.shape ?? (layer.input as tf.SymbolicTensor).shape);
+  const inShape = shapeOf((layer.input as tf.SymbolicTensor).shape);
   const outShape = shapeOf(layer.outputShape);
   const cfg = layer.getConfig();
   if (cls === 'Conv2D') {

@@ -21,6 +21,8 @@ export interface TrainConfig {
   dropout: number;
   /** L2 kernel penalty; 0 = off (the paper's unspecified "regularization" is dropout + BN). */
   l2: number;
+  /** BatchNorm moving-average momentum (Keras default 0.99). */
+  bnMomentum: number;
   /** Seeds weights, shuffling and dropout masks. */
   seed: number;
   split: SplitName;
@@ -62,6 +64,7 @@ const COMMON: ProfileValues = {
   widthMultiplier: 1,
   dropout: 0.25,
   l2: 0,
+  bnMomentum: 0.99,
   seed: 1,
   split: 'official',
   splitSeed: 0,
@@ -81,7 +84,10 @@ const COMMON: ProfileValues = {
  *   val_loss (patience 8) and LR halving on plateau (patience 3). The paper gives no schedule;
  *   these are the usual Keras callbacks of the source notebook family.
  * - quick: the *same* architectures at a quarter of the width, on a stratified 3,000/600
- *   train/val subset, for 3 epochs: minutes on a 2-core machine, for CI and teaching.
+ *   train/val subset, for 3 epochs: minutes on a 2-core machine, for CI and teaching. Its BN
+ *   momentum is 0.9: with Keras's 0.99 the moving statistics would still be ~25 % their
+ *   initial values after its ~140 steps, and inference-mode accuracy collapses to the
+ *   majority class (measured on synthetic data: ~0.15 vs ~0.7 after one short epoch).
  */
 export const PROFILES: Record<ProfileName, ProfileValues> = {
   paper: { ...COMMON },
@@ -91,6 +97,7 @@ export const PROFILES: Record<ProfileName, ProfileValues> = {
     widthMultiplier: 0.25,
     limitTrain: 3000,
     limitVal: 600,
+    bnMomentum: 0.9,
     earlyStoppingPatience: 3,
     reduceLrPatience: 2,
   },
@@ -164,6 +171,8 @@ function validate(c: TrainConfig): void {
   pos('minLr');
   if (!(c.dropout >= 0 && c.dropout < 1))
     throw new FerError(`dropout must be in [0, 1), got ${c.dropout}`);
+  if (!(c.bnMomentum > 0 && c.bnMomentum < 1))
+    throw new FerError(`bnMomentum must be in (0, 1), got ${c.bnMomentum}`);
   if (!(c.l2 >= 0)) throw new FerError(`l2 must be >= 0, got ${c.l2}`);
   if (!(c.reduceLrFactor > 0 && c.reduceLrFactor <= 1))
     throw new FerError(`reduceLrFactor must be in (0, 1], got ${c.reduceLrFactor}`);
@@ -180,6 +189,7 @@ export const RESUME_KEYS: ReadonlyArray<keyof TrainConfig> = [
   'widthMultiplier',
   'dropout',
   'l2',
+  'bnMomentum',
   'seed',
   'split',
   'splitSeed',

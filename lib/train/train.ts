@@ -138,6 +138,7 @@ export async function train(cfg: TrainConfig, opts: TrainOptions = {}): Promise<
     denseDropout: cfg.dropout,
     seed: cfg.seed,
     l2: cfg.l2,
+    bnMomentum: cfg.bnMomentum,
   });
   const optimizer = tf.train.adam(cfg.learningRate);
   model.compile({ optimizer, loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
@@ -246,6 +247,15 @@ export async function train(cfg: TrainConfig, opts: TrainOptions = {}): Promise<
     }
     bar?.done();
     const val = evaluateLoss(model, ds, rows.val);
+    // The training loss is clipped by the loss function, so divergence often shows only here.
+    if (!Number.isFinite(val.loss))
+      throw new FerError(
+        `val_loss is ${val.loss} after epoch ${epoch}: training diverged (lower --lr?). ` +
+          (state.epoch > 0
+            ? `The checkpoint of epoch ${state.epoch} is intact.`
+            : 'Nothing was saved.'),
+        cfg.checkpointDir,
+      );
     const seconds = (Date.now() - te) / 1000;
     const entry: EpochLog = {
       epoch,

@@ -23,6 +23,7 @@ const USAGE = `usage:
   --width X                width multiplier (quick 0.25, paper 1)
   --dropout X              dropout rate (default 0.25)
   --l2 X                   L2 kernel penalty (default 0: off)
+  --bn-momentum X          BatchNorm moving-average momentum (default 0.99, as Keras)
   --patience N             early-stopping patience in epochs
   --lr-patience N          epochs without improvement before the LR is multiplied by
   --lr-factor X            this factor (default 0.5)
@@ -47,6 +48,7 @@ const VALUES: Record<string, string> = {
   width: 'widthMultiplier',
   dropout: 'dropout',
   l2: 'l2',
+  'bn-momentum': 'bnMomentum',
   patience: 'earlyStoppingPatience',
   'lr-patience': 'reduceLrPatience',
   'lr-factor': 'reduceLrFactor',
