@@ -16,6 +16,7 @@ import {
   trainValRows,
   type TrainResult,
 } from '../lib/train';
+import { recoverCheckpointDir } from '../lib/train/checkpoint';
 import { syntheticFer, writeFerCsv } from '../lib/train/synthetic';
 import { FerError } from '../lib/util/errors';
 
@@ -260,6 +261,43 @@ describe('train', function () {
       assert.doesNotMatch(r.stderr, /at .*\.ts:\d+/); // one line, no stack
       assert.equal(fs.readFileSync(`${out}.checkpoint/state.json`, 'utf8'), '{ not json');
       assert.ok(!fs.existsSync(out));
+    });
+
+    it("a kill between writeDirAtomic's two renames is recovered", () => {
+      const dir = path.join(tmp, 'r', 'm.checkpoint');
+      const old = path.join(tmp, 'r', '.tmp-m.checkpoint-123-456.old');
+      const half = path.join(tmp, 'r', '.tmp-m.checkpoint-123-789');
+      fs.mkdirSync(old, { recursive: true });
+      fs.mkdirSync(half);
+      fs.writeFileSync(path.join(old, 'state.json'), '{}');
+      recoverCheckpointDir(dir);
+      assert.equal(fs.readFileSync(path.join(dir, 'state.json'), 'utf8'), '{}');
+      assert.deepEqual(fs.readdirSync(path.join(tmp, 'r')), ['m.checkpoint']);
+    });
+
+    it('resuming with different settings is refused; without a checkpoint too', async () => {
+      const ds = syntheticFer({ n: 200 });
+      const base = { epochs: 1, widthMultiplier: 0.125, limitTrain: 64, limitVal: 16 };
+      const out = path.join(tmp, 'settings');
+      const cfg = resolveTrainConfig('cnn', 'quick', { ...base, backend: 'wasm', out });
+      const quiet = { dataset: ds, log: () => {}, progress: false as const };
+      await train(cfg, { ...quiet, keepCheckpoint: true });
+      const again = resolveTrainConfig('cnn', 'quick', {
+        ...base,
+        epochs: 2,
+        seed: 2,
+        backend: 'wasm',
+        out,
+        resume: true,
+      });
+      await assert.rejects(train(again, quiet), /different settings \(seed: 1 there, 2 now\)/);
+      const none = resolveTrainConfig('cnn', 'quick', {
+        ...base,
+        backend: 'wasm',
+        out: path.join(tmp, 'none'),
+        resume: true,
+      });
+      await assert.rejects(train(none, quiet), /no checkpoint to resume from/);
     });
 
     it('unknown model or profile: exit 1 with a one-line message', async () => {

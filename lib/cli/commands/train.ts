@@ -34,7 +34,8 @@ const USAGE = `usage:
   --csv FILE               FER2013 CSV (default $FER2013_CSV)
   --cache-dir DIR          binary cache folder (default data/cache)
   --log-every N            without a terminal: one progress line every N batches
-  --quiet                  no progress bar or lines (epoch lines are still printed)`;
+  --quiet                  no progress bar or lines (epoch lines are still printed)
+  --summary                print the model's Keras-style summary (params, FLOPs) and exit`;
 
 const VALUES: Record<string, string> = {
   epochs: 'epochs',
@@ -72,7 +73,7 @@ export const trainCommand: Command = {
         'log-every',
         ...Object.keys(VALUES),
       ],
-      booleans: ['resume', 'quiet'],
+      booleans: ['resume', 'quiet', 'summary'],
     });
     if (args.positional.length > 0)
       throw new FerError(`unexpected argument '${args.positional[0]}' (see fer train --help)`);
@@ -94,6 +95,18 @@ export const trainCommand: Command = {
       cacheDir: flagString(args, 'cache-dir'),
       resume: args.flags.has('resume'),
     });
+    if (args.flags.has('summary')) {
+      const { buildModel, modelSummary } = await import('../../models');
+      // Building only initialises weights; the plain cpu backend is enough.
+      await (await import('../../backend')).setupBackend('cpu');
+      const m = buildModel(cfg.model, {
+        widthMultiplier: cfg.widthMultiplier,
+        dropout: cfg.dropout,
+        seed: cfg.seed,
+      });
+      console.log(modelSummary(m));
+      return 0;
+    }
     const every = flagNumber(args, 'log-every');
     await train(cfg, {
       progress: args.flags.has('quiet') ? false : { every },
