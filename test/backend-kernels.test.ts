@@ -184,18 +184,14 @@ describe('wasm training kernels vs cpu', function () {
           dimRoundingMode: cs.round,
         };
         const [got, want] = await onBoth([x, wt, dy], (xt, ft, dyt) => [
-          tf
-            .engine()
-            .runKernel('Conv2DBackpropInput', { dy: dyt, filter: ft }, {
-              ...common,
-              inputShape: xShape,
-            } as unknown as tf.NamedAttrMap) as tf.Tensor,
-          tf
-            .engine()
-            .runKernel('Conv2DBackpropFilter', { x: xt, dy: dyt }, {
-              ...common,
-              filterShape: fShape,
-            } as unknown as tf.NamedAttrMap) as tf.Tensor,
+          tf.engine().runKernel('Conv2DBackpropInput', { dy: dyt, filter: ft }, {
+            ...common,
+            inputShape: xShape,
+          } as unknown as tf.NamedAttrMap) as tf.Tensor,
+          tf.engine().runKernel('Conv2DBackpropFilter', { x: xt, dy: dyt }, {
+            ...common,
+            filterShape: fShape,
+          } as unknown as tf.NamedAttrMap) as tf.Tensor,
         ]);
         assertClose(got, want, cs.name);
       });
