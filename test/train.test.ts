@@ -291,6 +291,8 @@ describe('train', function () {
         resume: true,
       });
       await assert.rejects(train(again, quiet), /different settings \(seed: 1 there, 2 now\)/);
+      fs.rmSync(cfg.checkpointDir, { recursive: true });
+      await assert.rejects(train(again, quiet), /nothing to resume: .* is a finished model/);
       const none = resolveTrainConfig('cnn', 'quick', {
         ...base,
         backend: 'wasm',

@@ -147,6 +147,12 @@ export async function train(cfg: TrainConfig, opts: TrainOptions = {}): Promise<
   let best: tf.Tensor[] | null = null;
   let resumedFrom: number | null = null;
   if (cfg.resume) {
+    recoverCheckpointDir(cfg.checkpointDir);
+    if (!fs.existsSync(cfg.checkpointDir) && fs.existsSync(path.join(cfg.out, 'meta.json')))
+      throw new FerError(
+        `nothing to resume: ${cfg.out} is a finished model (its checkpoint is removed on success)`,
+        cfg.checkpointDir,
+      );
     const ck = loadCheckpoint(cfg.checkpointDir);
     const stateFile = path.join(cfg.checkpointDir, 'state.json');
     checkResumable(ck.state.config, cfg, stateFile);
@@ -301,13 +307,9 @@ export async function train(cfg: TrainConfig, opts: TrainOptions = {}): Promise<
       wallSeconds: state.wallSeconds + seconds,
       adamAccBeta: [adam.accBeta1.dataSync()[0], adam.accBeta2.dataSync()[0]],
     };
-    await saveCheckpoint(
-      cfg.checkpointDir,
-      state,
-      model.getWeights(),
-      await optimizer.getWeights(),
-      best,
-    );
+    const optWeights = await optimizer.getWeights();
+    await saveCheckpoint(cfg.checkpointDir, state, model.getWeights(), optWeights, best);
+    optWeights[0].tensor.dispose(); // the iteration count is a fresh scalar; the rest are live
   }
 
   if (best) model.setWeights(best);
