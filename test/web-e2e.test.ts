@@ -16,18 +16,9 @@ import type { ModelName } from '../lib/train/meta';
 import { Rng } from '../lib/util/rng';
 import type { PageState } from '../web/app';
 import { saveTinyModels, syntheticFaces } from './web-fixtures';
+import { CHROMIUM_ARGS, chromiumPath } from '../lib/report/export';
 
-const CHROMIUM = '/usr/bin/chromium';
-const ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
+const CHROMIUM = chromiumPath() ?? '/usr/bin/chromium';
 
 // Type-only: this also makes the project's `tsc --noEmit` check web/app.ts.
 interface Shown extends PageState {
@@ -58,7 +49,7 @@ describe('teaching page in headless Chromium', function () {
     models = await saveTinyModels(path.join(tmp, 'models'), ds.sha256);
     srv = await startServer({ port: 0, modelsDir: path.join(tmp, 'models'), ds, perClass: 4 });
     const { chromium } = await import('playwright-core');
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
   });
 
   after(async () => {

@@ -26,7 +26,8 @@ export function chromiumPath(): string | null {
   return fs.existsSync(p) ? p : null;
 }
 
-const CHROMIUM_ARGS = [
+/** Headless flags; the background-networking ones stop Chromium dialling out on a closed network. */
+export const CHROMIUM_ARGS = [
   '--headless',
   '--no-sandbox',
   '--disable-gpu',
