@@ -7,6 +7,10 @@
  *   FER2013_CSV   path of fer2013.csv(.gz) (no default: the data is never in the repo)
  *   FER_RETRAIN   1 = train even when a saved model exists (default 0: load it)
  *   FER_RESULTS_DIR  where notebooks write result JSON (default <repo>/results; tests use a temp dir)
+ *   FER_MODELS    a folder holding saved `cnn/` and `cnn-lstm/` models to use instead of the
+ *                 profile's own (e.g. the committed CI fixtures in models/quick)
+ *   FER_EVAL_LIMIT   test images to evaluate (0 = the whole test set; default by profile)
+ *   FER_NOISE_SEEDS  noise seeds per noise level (default by profile)
  */
 import * as path from 'node:path';
 import { FerError } from './util/errors';
@@ -26,6 +30,12 @@ export interface StudyEnv {
   retrain: boolean;
   /** Absolute path of the results folder. */
   resultsDir: string;
+  /** Absolute path of a folder with `cnn/` and `cnn-lstm/`, or null for the profile's own. */
+  modelsDir: string | null;
+  /** FER_EVAL_LIMIT as given (0 = all test images), or null for the profile's default. */
+  evalLimit: number | null;
+  /** FER_NOISE_SEEDS as given, or null for the profile's default. */
+  noiseSeeds: number | null;
 }
 
 type Env = Record<string, string | undefined>;
@@ -45,14 +55,28 @@ export function readFlag(name: string, env: Env = process.env): boolean {
   throw new FerError(`${name} must be 1 or 0, got '${env[name]}'`);
 }
 
+/** A non-negative integer (or >= `min`), null when unset; anything else is an error. */
+export function readCount(name: string, env: Env = process.env, min = 0): number | null {
+  const v = (env[name] ?? '').trim();
+  if (v === '') return null;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min)
+    throw new FerError(`${name} must be an integer >= ${min}, got '${env[name]}'`);
+  return n;
+}
+
 export function readStudyEnv(env: Env = process.env): StudyEnv {
   const csv = env.FER2013_CSV?.trim();
+  const models = env.FER_MODELS?.trim();
   return {
     profile: readProfile(env),
     backend: env.FER_BACKEND?.trim() || 'auto',
     csv: csv ? path.resolve(csv) : null,
     retrain: readFlag('FER_RETRAIN', env),
     resultsDir: path.resolve(env.FER_RESULTS_DIR?.trim() || path.join(REPO_ROOT, 'results')),
+    modelsDir: models ? path.resolve(models) : null,
+    evalLimit: readCount('FER_EVAL_LIMIT', env),
+    noiseSeeds: readCount('FER_NOISE_SEEDS', env, 1),
   };
 }
 

@@ -12,14 +12,13 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs, flagNumber, flagString } from '../lib/cli/registry';
-import { REPO_ROOT, readProfile } from '../lib/env';
+import { REPO_ROOT, readProfile, readStudyEnv } from '../lib/env';
 import { prepareNotebookBridge } from '../lib/report/bridge';
 import { tempPath, writeJsonAtomic } from '../lib/util/atomic';
 import { FerError } from '../lib/util/errors';
 
 const PYTHON = '/usr/bin/python3';
 const NOTEBOOKS = path.join(REPO_ROOT, 'notebooks');
-const TIMES_FILE = path.join(REPO_ROOT, 'results', 'notebook-times.json');
 
 export interface NotebookTiming {
   notebook: string;
@@ -153,6 +152,8 @@ async function main(argv: string[]): Promise<number> {
   console.log(
     `reproduce: profile ${profile}, backend ${env.FER_BACKEND}, ${notebooks.length} notebooks`,
   );
+  // Beside the results the notebooks write ($FER_RESULTS_DIR, else results/).
+  const timesFile = path.join(readStudyEnv().resultsDir, 'notebook-times.json');
   const times: NotebookTiming[] = [];
   const startedAt = new Date().toISOString();
   const t0 = Date.now();
@@ -163,7 +164,7 @@ async function main(argv: string[]): Promise<number> {
     const seconds = (Date.now() - t) / 1000;
     times.push({ notebook: nb, seconds, ok });
     // Written after every notebook so that 07 can report the wall times of those before it.
-    writeJsonAtomic(TIMES_FILE, { profile, backend: env.FER_BACKEND, startedAt, notebooks: times });
+    writeJsonAtomic(timesFile, { profile, backend: env.FER_BACKEND, startedAt, notebooks: times });
     if (!ok) {
       console.error(`reproduce: FAILED in notebooks/${nb} after ${seconds.toFixed(1)} s`);
       return 1;

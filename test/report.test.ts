@@ -218,6 +218,9 @@ describe('report: study environment variables', () => {
       csv: null,
       retrain: false,
       resultsDir: path.join(REPO_ROOT, 'results'),
+      modelsDir: null,
+      evalLimit: null,
+      noiseSeeds: null,
     });
     assert.equal(readStudyEnv({ FER_RESULTS_DIR: 'r' }).resultsDir, path.resolve('r'));
   });
@@ -228,7 +231,15 @@ describe('report: study environment variables', () => {
       FER_BACKEND: 'wasm',
       FER2013_CSV: 'x.csv',
       FER_RETRAIN: 'yes',
+      FER_MODELS: 'models/quick',
+      FER_EVAL_LIMIT: '0',
+      FER_NOISE_SEEDS: '2',
     });
+    assert.equal(e.modelsDir, path.resolve('models/quick'));
+    assert.equal(e.evalLimit, 0);
+    assert.equal(e.noiseSeeds, 2);
+    assert.throws(() => readStudyEnv({ FER_NOISE_SEEDS: '0' }), FerError);
+    assert.throws(() => readStudyEnv({ FER_EVAL_LIMIT: '2.5' }), FerError);
     assert.equal(e.profile, 'paper');
     assert.equal(e.backend, 'wasm');
     assert.equal(e.csv, path.resolve('x.csv'));

@@ -24,6 +24,7 @@ import {
   type NamedFigure,
   type ResultsByModel,
 } from './paper-figures';
+import { collapse } from './findings';
 import type { Provenance } from './provenance';
 import type { Row } from './tables';
 
@@ -281,6 +282,20 @@ export function claimVerdicts(
     verdict: 'not tested',
     evidence: 'FER2013 holds single still images; the paper does not test this either.',
   });
+  // A model that answers one class for nearly every image has learned nothing to compare:
+  // its "better" or "worse" is the class balance, so the accuracy claims are not tested.
+  const collapsed = (['cnn', 'cnn-lstm'] as const).flatMap((m) => {
+    const c = collapse(r[m] as EvalResult);
+    return c
+      ? [`${MODEL_LABEL[m]} answers "${c.cls}" for ${(100 * c.share).toFixed(0)} % of clean images`]
+      : [];
+  });
+  if (collapsed.length)
+    for (const v of out)
+      if (/^[134]\./.test(v.claim)) {
+        v.verdict = 'not tested';
+        v.evidence = `${collapsed.join('; ')}, so this comparison measures the class balance, not the models (${v.evidence})`;
+      }
   return out;
 }
 
