@@ -4,6 +4,7 @@ import { FerError } from '../util/errors';
 import { backendsCommand } from './commands/backends';
 import { compareCommand } from './commands/compare';
 import { dataCommand } from './commands/data';
+import { dynamicsCommand } from './commands/dynamics';
 import { evalCommand } from './commands/eval';
 import { serveCommand } from './commands/serve';
 import { trainCommand } from './commands/train';
@@ -14,6 +15,7 @@ const COMMANDS: Command[] = [
   backendsCommand,
   compareCommand,
   dataCommand,
+  dynamicsCommand,
   evalCommand,
   serveCommand,
   trainCommand,
