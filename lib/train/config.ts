@@ -23,6 +23,14 @@ export interface TrainConfig {
   l2: number;
   /** BatchNorm moving-average momentum (Keras default 0.99). */
   bnMomentum: number;
+  /**
+   * Gaussian-noise augmentation (not in the paper): each training image gets
+   * clip(x + N(0, σ²), 0, 1) with its own σ ~ U(0, augmentNoise), drawn from the training Rng.
+   * Unset or 0 = off, which leaves training (and meta.json) bit-identical to a build without
+   * this option. Optional and in no profile, so models saved before it existed still match
+   * their profile.
+   */
+  augmentNoise?: number;
   /** Seeds weights, shuffling and dropout masks. */
   seed: number;
   split: SplitName;
@@ -173,6 +181,8 @@ function validate(c: TrainConfig): void {
     throw new FerError(`dropout must be in [0, 1), got ${c.dropout}`);
   if (!(c.bnMomentum > 0 && c.bnMomentum < 1))
     throw new FerError(`bnMomentum must be in (0, 1), got ${c.bnMomentum}`);
+  if (c.augmentNoise !== undefined && !(c.augmentNoise >= 0 && c.augmentNoise <= 1))
+    throw new FerError(`augmentNoise must be in [0, 1], got ${c.augmentNoise}`);
   if (!(c.l2 >= 0)) throw new FerError(`l2 must be >= 0, got ${c.l2}`);
   if (!(c.reduceLrFactor > 0 && c.reduceLrFactor <= 1))
     throw new FerError(`reduceLrFactor must be in (0, 1], got ${c.reduceLrFactor}`);
@@ -190,6 +200,7 @@ export const RESUME_KEYS: ReadonlyArray<keyof TrainConfig> = [
   'dropout',
   'l2',
   'bnMomentum',
+  'augmentNoise',
   'seed',
   'split',
   'splitSeed',

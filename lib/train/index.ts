@@ -10,6 +10,7 @@ export {
   parseSplitName,
   defaultOut,
 } from './config';
+export { noiseAugmentedImages } from './augment';
 export { train, evaluateLoss, trainValRows, type TrainOptions, type TrainResult } from './train';
 export { saveStudyModel, loadStudyModel, dirSaveHandler, dirLoadHandler, gitCommit } from './io';
 export { type EpochLog, type TrainState, loadCheckpoint } from './checkpoint';

@@ -30,6 +30,7 @@ import {
   CHECKPOINT_VERSION,
   recoverCheckpointDir,
 } from './checkpoint';
+import { noiseAugmentedImages } from './augment';
 import { RESUME_KEYS, type TrainConfig } from './config';
 import { gitCommit, saveStudyModel } from './io';
 import type { StudyModelMeta } from './meta';
@@ -113,6 +114,9 @@ export function trainValRows(
 }
 
 function checkResumable(saved: TrainConfig, cfg: TrainConfig, file: string): void {
+  // Unset augmentNoise (and checkpoints from before it existed) means 0: no augmentation.
+  saved = { ...saved, augmentNoise: saved.augmentNoise ?? 0 };
+  cfg = { ...cfg, augmentNoise: cfg.augmentNoise ?? 0 };
   const diff = RESUME_KEYS.filter((k) => saved[k] !== cfg[k]);
   if (diff.length > 0)
     throw new FerError(
@@ -216,6 +220,8 @@ export async function train(cfg: TrainConfig, opts: TrainOptions = {}): Promise<
   );
 
   const nBatches = Math.ceil(rows.train.length / cfg.batchSize);
+  const augment = cfg.augmentNoise ?? 0;
+  if (augment > 0) log(`noise augmentation: each training image gets sigma ~ U(0, ${augment})`);
   const progressOpts = typeof opts.progress === 'object' ? opts.progress : {};
   while (state.epoch < cfg.epochs && !state.stopped) {
     const epoch = state.epoch + 1;
@@ -233,7 +239,8 @@ export async function train(cfg: TrainConfig, opts: TrainOptions = {}): Promise<
         b * cfg.batchSize,
         Math.min((b + 1) * cfg.batchSize, order.length),
       );
-      const x = imagesToTensor(ds, idx);
+      // With augmentation off, no random numbers are drawn here: training stays bit-identical.
+      const x = augment > 0 ? noiseAugmentedImages(ds, idx, augment, rng) : imagesToTensor(ds, idx);
       const y = oneHot(labelsOf(ds, idx));
       reseedDropout(model, rng);
       const [loss, acc] = (await model.trainOnBatch(x, y)) as number[];

@@ -24,6 +24,8 @@ const USAGE = `usage:
   --dropout X              dropout rate (default 0.25)
   --l2 X                   L2 kernel penalty (default 0: off)
   --bn-momentum X          BatchNorm moving-average momentum (default 0.99, as Keras)
+  --augment-noise X        Gaussian-noise augmentation: each training image gets noise of
+                           sigma ~ U(0, X) on the [0, 1] scale (default 0: off; not in the paper)
   --patience N             early-stopping patience in epochs
   --lr-patience N          epochs without improvement before the LR is multiplied by
   --lr-factor X            this factor (default 0.5)
@@ -50,6 +52,7 @@ const VALUES: Record<string, string> = {
   dropout: 'dropout',
   l2: 'l2',
   'bn-momentum': 'bnMomentum',
+  'augment-noise': 'augmentNoise',
   patience: 'earlyStoppingPatience',
   'lr-patience': 'reduceLrPatience',
   'lr-factor': 'reduceLrFactor',
