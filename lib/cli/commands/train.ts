@@ -9,8 +9,9 @@ const USAGE = `usage:
   (model.json + weights.bin + meta.json + train-log.jsonl). Never reads the test split.
 
   --model cnn|cnn-lstm     architecture (required)
-  --profile quick|paper    quick (default): width 0.25, 3,000/600 stratified train/val images,
-                           3 epochs; paper: full width, all training rows, up to 60 epochs
+  --profile quick|paper    quick (default): width 0.25, 4,000/1,000 stratified train/val images,
+                           4 epochs, lr 0.002, batch 32, dropout 0.1; paper: full width, all
+                           training rows, up to 60 epochs, the paper's lr 0.0005
   --epochs N               maximum epochs (early stopping may end sooner)
   --seed S                 weights, shuffling and dropout seed (default 1)
   --split official|paper-random|public-private   (default official)
