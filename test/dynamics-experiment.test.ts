@@ -293,12 +293,10 @@ describe('emotion dynamics: Table 6 rows', () => {
 
 describe('emotion dynamics: end to end on synthetic faces', () => {
   it('runs every model, clean and noisy, and writes Table 6 atomically', async () => {
-    await setupBackend('cpu');
     const ds = syntheticFer({ n: 700, seed: 5 });
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fer-dyn-'));
     const out = path.join(dir, 'table6.json');
-    const trainRows = Int32Array.from({ length: 200 }, (_, i) => i); // pretend: the CNN's rows
-    const model = buildCnn({ widthMultiplier: 0.0625, seed: 1 });
+    // The per-frame CNN is trained here through lib/train (tiny: 150 faces, one epoch).
     const r = await runDynamics(
       {
         ...DYNAMICS_QUICK,
@@ -308,12 +306,18 @@ describe('emotion dynamics: end to end on synthetic faces', () => {
         T: 3,
         epochs: 1,
         units: 4,
+        width: 0.0625,
+        frameImages: 150,
+        frameValImages: 30,
+        frameEpochs: 1,
         noise: 0.1,
         bootstrap: 20,
-        backend: 'cpu',
+        // wasm: training even a tiny CNN on the plain-JS cpu backend takes a minute.
+        backend: 'wasm',
+        frameOut: path.join(dir, 'frame-cnn'),
         out,
       },
-      { dataset: ds, frame: { model, trainRows }, log: () => undefined },
+      { dataset: ds, log: () => undefined },
     );
     const onDisk = JSON.parse(fs.readFileSync(out, 'utf8'));
     assert.equal(onDisk.rows.length, 14); // 2 conditions x (3 models on a + 4 on b)
@@ -323,10 +327,13 @@ describe('emotion dynamics: end to end on synthetic faces', () => {
       r.rows.filter((x) => x.model === 'Markov oracle').map((x) => x.task),
       ['next', 'next'],
     );
-    assert.ok(r.pools.excludedFrameTrain > 100 && r.pools.excludedFrameTrain <= 200);
+    // The 150 faces the CNN trained on are kept out of the training sequences' pool.
+    assert.equal(r.pools.excludedFrameTrain, 150);
+    assert.equal(r.frameModel.source, 'trained');
+    assert.equal(r.frameModel.trainImages, 150);
     assert.ok(r.rows.every((x) => x.n === 30));
     assert.ok(Math.abs(r.chain.oracleNextAccuracyAnalytic - 0.7) < 0.1);
-    assert.deepEqual(fs.readdirSync(dir), ['table6.json']); // no temp file left behind
+    assert.deepEqual(fs.readdirSync(dir).sort(), ['frame-cnn', 'table6.json']); // no temp files
     fs.rmSync(dir, { recursive: true, force: true });
   });
 });

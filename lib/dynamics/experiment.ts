@@ -147,7 +147,10 @@ export interface DynamicsResult {
     widthMultiplier: number | null;
     trainImages: number;
     bestValAccuracy: number | null;
+    /** Wall seconds this run spent obtaining it (training, loading). */
     seconds: number;
+    /** Its own training time from meta.json (null when given). */
+    trainingSeconds: number | null;
   };
   sequenceModel: {
     featureDim: number;
@@ -365,6 +368,42 @@ export function verdicts(rows: Table6Row[], comparisons: Table6Comparison[]): st
   return out;
 }
 
+/**
+ * Trains the per-frame CNN of `cfg` (lib/train's seeded loop, on the official split's training
+ * rows only) and saves it to cfg.frameOut.
+ */
+export async function trainFrameCnn(
+  cfg: DynamicsConfig,
+  ds: FerDataset,
+  opts: { log?: (line: string) => void; progress?: boolean | { every?: number } } = {},
+): Promise<{ model: tf.LayersModel; meta: StudyModelMeta }> {
+  const log = opts.log ?? ((s: string) => process.stderr.write(s + '\n'));
+  const tcfg = resolveTrainConfig('cnn', 'quick', {
+    widthMultiplier: cfg.width,
+    limitTrain: cfg.frameImages,
+    limitVal: cfg.frameValImages,
+    epochs: cfg.frameEpochs,
+    learningRate: cfg.frameLr,
+    batchSize: cfg.frameBatchSize,
+    dropout: cfg.frameDropout,
+    seed: cfg.seed,
+    splitSeed: cfg.splitSeed,
+    backend: cfg.backend,
+    out: cfg.frameOut,
+    csv: cfg.csv,
+    cacheDir: cfg.cacheDir,
+  });
+  log(
+    `per-frame CNN: training ${tcfg.model} width ${cfg.width} on ${cfg.frameImages || 'all'} faces for ${cfg.frameEpochs} epochs -> ${cfg.frameOut}`,
+  );
+  const progress = opts.progress ?? false;
+  return train(tcfg, {
+    dataset: ds,
+    log,
+    progress: progress === true ? {} : progress === false ? false : { every: progress.every },
+  });
+}
+
 /** Runs the whole experiment and (by default) writes cfg.out. */
 export async function runDynamics(
   cfg: DynamicsConfig,
@@ -392,6 +431,7 @@ export async function runDynamics(
       trainImages: frame.trainRows.length,
       bestValAccuracy: null,
       seconds: 0,
+      trainingSeconds: null,
     };
   } else {
     let meta: StudyModelMeta;
@@ -413,30 +453,7 @@ export async function runDynamics(
       log(`per-frame CNN: loaded ${dir} (${meta.architecture}, width ${meta.widthMultiplier})`);
     } else {
       dir = cfg.frameOut;
-      const tcfg = resolveTrainConfig('cnn', 'quick', {
-        widthMultiplier: cfg.width,
-        limitTrain: cfg.frameImages,
-        limitVal: cfg.frameValImages,
-        epochs: cfg.frameEpochs,
-        learningRate: cfg.frameLr,
-        batchSize: cfg.frameBatchSize,
-        dropout: cfg.frameDropout,
-        seed: cfg.seed,
-        splitSeed: cfg.splitSeed,
-        backend: cfg.backend,
-        out: dir,
-        csv: cfg.csv,
-        cacheDir: cfg.cacheDir,
-      });
-      log(
-        `per-frame CNN: training ${tcfg.model} width ${cfg.width} on ${cfg.frameImages || 'all'} faces for ${cfg.frameEpochs} epochs -> ${dir}`,
-      );
-      const progress = opts.progress ?? false;
-      ({ model, meta } = await train(tcfg, {
-        dataset: ds,
-        log,
-        progress: progress === true ? {} : progress === false ? false : { every: progress.every },
-      }));
+      ({ model, meta } = await trainFrameCnn(cfg, ds, { log, progress: opts.progress }));
     }
     // The rows the CNN learnt from, recreated from its meta (train() never reads test rows).
     const c = meta.config as {
@@ -469,6 +486,7 @@ export async function runDynamics(
       trainImages: rows.train.length,
       bestValAccuracy: meta.best.valAccuracy,
       seconds: 0,
+      trainingSeconds: meta.wallSeconds,
     };
   }
   frameInfo.seconds = (Date.now() - tf0) / 1000;
