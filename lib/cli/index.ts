@@ -6,6 +6,7 @@ import { compareCommand } from './commands/compare';
 import { dataCommand } from './commands/data';
 import { dynamicsCommand } from './commands/dynamics';
 import { evalCommand } from './commands/eval';
+import { robustnessCommand } from './commands/robustness';
 import { serveCommand } from './commands/serve';
 import { trainCommand } from './commands/train';
 import type { Command } from './registry';
@@ -17,6 +18,7 @@ const COMMANDS: Command[] = [
   dataCommand,
   dynamicsCommand,
   evalCommand,
+  robustnessCommand,
   serveCommand,
   trainCommand,
 ];

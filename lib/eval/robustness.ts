@@ -227,3 +227,27 @@ export function pairedFamilyTests(
     return { family, perSeverity, signTest: { aBetter, bBetter, pValue } };
   });
 }
+
+export interface FamilyMean {
+  family: CorruptionName;
+  /** Means over the family's severities. */
+  accuracy: number;
+  weightedF1: number;
+  relativeRobustness: number;
+}
+
+/** Per family, the mean over its severities (the summary that needs no reference model). */
+export function familyMeans(run: Pick<RobustnessRun, 'cells'>): FamilyMean[] {
+  const families = [...new Set(run.cells.map((c) => c.family))];
+  return families.map((family) => {
+    const cs = run.cells.filter((c) => c.family === family);
+    const mean = (f: (c: RobustnessCell) => number): number =>
+      cs.reduce((s, c) => s + f(c), 0) / cs.length;
+    return {
+      family,
+      accuracy: mean((c) => c.accuracy),
+      weightedF1: mean((c) => c.weightedF1),
+      relativeRobustness: mean((c) => c.relativeRobustness),
+    };
+  });
+}
