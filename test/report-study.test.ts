@@ -12,6 +12,7 @@ import type { EpochLog } from '../lib/train/checkpoint';
 import type { ModelName, StudyModelMeta } from '../lib/train/meta';
 import { syntheticFer, writeFerCsv } from '../lib/train/synthetic';
 import { FerError } from '../lib/util/errors';
+import { syncTree } from '../lib/report/bridge';
 import { docComment } from '../lib/report/doc-comment';
 import {
   collapse,
@@ -358,5 +359,31 @@ describe('report: learning curves, doc comments, notebook tables and findings', 
       v.map((x) => x.verdict === 'not tested'),
       [true, false, true, true, true],
     );
+  });
+});
+
+describe('report/bridge: syncTree rewrites only what changed', () => {
+  it('keeps unchanged files untouched, replaces changed ones and removes stale ones', () => {
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'fer-sync-'));
+    try {
+      const src = path.join(root, 'src');
+      const dst = path.join(root, 'dst');
+      const put = (dir: string, f: string, text: string) => {
+        fs.mkdirSync(path.dirname(path.join(dir, f)), { recursive: true });
+        fs.writeFileSync(path.join(dir, f), text);
+      };
+      put(src, 'a.d.ts', 'A');
+      put(src, 'sub/b.d.ts', 'B');
+      assert.equal(syncTree(src, dst), 2);
+      const inode = fs.statSync(path.join(dst, 'a.d.ts')).ino;
+      put(src, 'sub/b.d.ts', 'B2');
+      put(dst, 'stale.d.ts', 'old');
+      assert.equal(syncTree(src, dst), 1);
+      assert.equal(fs.statSync(path.join(dst, 'a.d.ts')).ino, inode, 'a.d.ts untouched');
+      assert.equal(fs.readFileSync(path.join(dst, 'sub/b.d.ts'), 'utf8'), 'B2');
+      assert.ok(!fs.existsSync(path.join(dst, 'stale.d.ts')));
+    } finally {
+      fs.rmSync(root, { recursive: true, force: true });
+    }
   });
 });

@@ -13,13 +13,15 @@
  * A notebook writes `import { loadFer2013 } from './.lib/data'`: tslab checks it against the
  * generated declarations, and at run time the live TypeScript source runs through tsx, exactly
  * as in the tests and the CLI (no stale compiled copy, and `__dirname` stays the real one).
- * The folder is git-ignored and rebuilt whenever a file under lib/ changes.
+ * The folder is git-ignored and rebuilt whenever a file under lib/ changes. A rebuild rewrites
+ * only the files whose content changed: tslab's type checker watches the declarations it has
+ * read, and a kernel whose watched file is touched mid-run fails its next cell with
+ * "Unexpected pending rebuildTimer" (seen when a second checkout user rebuilt the bridge).
  */
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { writeDirAtomic } from '../util/atomic';
 
 export interface BridgeResult {
   dir: string;
@@ -51,6 +53,39 @@ function fingerprint(root: string, files: string[]): string {
   return h.digest('hex');
 }
 
+function listFiles(dir: string, rel = ''): string[] {
+  const out: string[] = [];
+  for (const e of fs.readdirSync(path.join(dir, rel), { withFileTypes: true })) {
+    const r = rel ? path.join(rel, e.name) : e.name;
+    if (e.isDirectory()) out.push(...listFiles(dir, r));
+    else out.push(r);
+  }
+  return out;
+}
+
+/**
+ * Make `dst` hold exactly the files of `src`, touching only those whose bytes differ (each
+ * replaced by rename, so a reader never sees half a file). Returns the number rewritten.
+ */
+export function syncTree(src: string, dst: string): number {
+  const want = new Set(listFiles(src));
+  let written = 0;
+  if (fs.existsSync(dst))
+    for (const f of listFiles(dst)) if (!want.has(f)) fs.rmSync(path.join(dst, f));
+  for (const f of want) {
+    const from = path.join(src, f);
+    const to = path.join(dst, f);
+    const data = fs.readFileSync(from);
+    if (fs.existsSync(to) && fs.readFileSync(to).equals(data)) continue;
+    fs.mkdirSync(path.dirname(to), { recursive: true });
+    const tmp = `${to}.tmp-${process.pid}`;
+    fs.writeFileSync(tmp, data);
+    fs.renameSync(tmp, to);
+    written++;
+  }
+  return written;
+}
+
 /**
  * Build (or confirm up to date) `<root>/notebooks/.lib`. Returns quickly when nothing under lib/
  * changed since the last build.
@@ -69,7 +104,10 @@ export async function prepareNotebookBridge(
     return { dir, modules: files.length, rebuilt: false, diagnostics: [] };
 
   let diagnostics: string[] = [];
-  await writeDirAtomic(dir, (tmp) => {
+  fs.mkdirSync(path.dirname(dir), { recursive: true });
+  const tmp = fs.mkdtempSync(path.join(path.dirname(dir), '.tmp-lib-'));
+  let rewritten = 0;
+  try {
     fs.writeFileSync(path.join(tmp, '.gitignore'), '*\n');
     // Declarations only, for lib/ only; other engineers' type errors must not block the
     // notebooks, so a non-zero tsc exit is kept as diagnostics as long as declarations appear.
@@ -119,10 +157,15 @@ export async function prepareNotebookBridge(
       fs.writeFileSync(path.join(tmp, `${mod}.js`), js);
       fs.writeFileSync(path.join(tmp, `${mod}.d.ts`), dts);
     }
-    fs.writeFileSync(path.join(tmp, 'stamp.txt'), stamp);
-  });
+    // The sync removes the old stamp and the new one goes last, so an interrupted sync is
+    // redone next time.
+    rewritten = syncTree(tmp, dir);
+    fs.writeFileSync(stampFile, stamp);
+  } finally {
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
   log(
-    `bridge: mirrored ${files.length} lib modules into ${path.relative(root, dir)}` +
+    `bridge: mirrored ${files.length} lib modules into ${path.relative(root, dir)} (${rewritten} files rewritten)` +
       (diagnostics.length
         ? ` (${diagnostics.length} tsc diagnostics, declarations still emitted)`
         : ''),
