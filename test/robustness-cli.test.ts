@@ -22,6 +22,12 @@ import {
 } from '../lib/eval/robustness-run';
 import { formatAugmentation, formatRobustness } from '../lib/eval/robustness-format';
 import { robustnessCommand } from '../lib/cli/commands/robustness';
+import { renderMarkdown } from '../lib/report/blocks';
+import {
+  loadRobustnessResults,
+  robustnessBlocks,
+  robustnessFigures,
+} from '../lib/report/robustness-report';
 import { saveStudyModel } from '../lib/train';
 import type { StudyModelMeta } from '../lib/train/meta';
 import { syntheticFer, writeFerCsv } from '../lib/train/synthetic';
@@ -186,7 +192,7 @@ describe('fer robustness', function () {
 
   let first: RobustnessResult;
   it('CLI: suite with --ref writes both results, CE/mCE, paired tests and FER+', () => {
-    const out = path.join(dir, 'results', 'cnn-lstm.json');
+    const out = path.join(dir, 'results', 'robustness', 'cnn-lstm.json');
     const r = fer(
       'robustness',
       '--model',
@@ -227,7 +233,7 @@ describe('fer robustness', function () {
     assert.equal(ref.pairedTests[0].perSeverity.length, 2);
     // The reference's own run went beside this one, with the same rows and cells.
     const refSaved = JSON.parse(
-      fs.readFileSync(path.join(dir, 'results', 'cnn.json'), 'utf8'),
+      fs.readFileSync(path.join(dir, 'results', 'robustness', 'cnn.json'), 'utf8'),
     ) as RobustnessResult;
     assert.equal(refSaved.reference, null);
     assert.deepEqual(refSaved.run.rows, first.run.rows);
@@ -252,7 +258,7 @@ describe('fer robustness', function () {
       ref: dirs.cnn,
       csv,
       cacheDir: path.join(dir, 'cache'),
-      out: path.join(dir, 'results', 'cnn-lstm.json'),
+      out: path.join(dir, 'results', 'robustness', 'cnn-lstm.json'),
     };
     const again = await runRobustnessEval(dirs['cnn-lstm'], opts);
     assert.equal(again.reference!.reused, true);
@@ -278,7 +284,7 @@ describe('fer robustness', function () {
         cnnAug: dirs['cnn-aug'],
         cnnLstmAug: dirs['cnn-lstm-aug'],
       },
-      { ds, out: path.join(dir, 'results', 'augmentation.json') },
+      { ds, out: path.join(dir, 'results', 'robustness', 'augmentation.json') },
     );
     assert.equal(r.levels.length, 11);
     assert.equal(r.models.length, 4);
@@ -293,7 +299,7 @@ describe('fer robustness', function () {
       assert.ok(Math.abs(g.augmented.accuracy - (acc(3, g.level) - acc(2, g.level))) < 1e-12);
     }
     assert.equal(r.paired.plain.length, 11);
-    assert.ok(fs.existsSync(path.join(dir, 'results', 'augmentation.json')));
+    assert.ok(fs.existsSync(path.join(dir, 'results', 'robustness', 'augmentation.json')));
     assert.match(formatAugmentation(r), /hybrid minus CNN/);
     // Models in the wrong slots are refused.
     await assert.rejects(
@@ -308,6 +314,40 @@ describe('fer robustness', function () {
       ),
       /expected a noise-augmented model/,
     );
+  });
+
+  it('report: a robustness section and fig8 figures from results/robustness, none without it', () => {
+    const inp = loadRobustnessResults(path.join(dir, 'results'))!;
+    assert.deepEqual(
+      inp.pair.map((r) => r.model.name),
+      ['cnn', 'cnn-lstm'],
+    );
+    assert.ok(inp.augmentation);
+    const md = renderMarkdown(robustnessBlocks(inp));
+    assert.match(md, /## Robustness beyond the paper/);
+    assert.ok(
+      md.includes(`mCE of the hybrid vs the CNN: ${inp.pair[1].reference!.mCE.toFixed(3)}`),
+    );
+    assert.match(md, /### FER\+ labels/);
+    assert.match(md, /### Noise-augmented training/);
+    assert.ok(md.includes(inp.augmentation.summary.verdict));
+    const figs = robustnessFigures(inp);
+    assert.deepEqual(
+      figs.map((f) => f.name),
+      [
+        'fig8-robustness-heatmap',
+        'fig8-robustness-curves',
+        'fig8-corruption-error',
+        'fig8-ferplus',
+        'fig8-augmentation',
+      ],
+    );
+    // Heat map: one panel per model plus hybrid - CNN, whose cells are the differences.
+    const heat = figs[0].figure.data;
+    assert.equal(heat.length, 3);
+    const z = heat.map((t) => t.z as number[][]);
+    assert.ok(Math.abs(z[2][1][2] - (z[1][1][2] - z[0][1][2])) < 1e-12);
+    assert.equal(loadRobustnessResults(path.join(dir, 'nothing-here')), null);
   });
 
   it('the verdict follows the numbers', () => {

@@ -26,6 +26,12 @@ import {
 } from './paper-figures';
 import { collapse } from './findings';
 import type { Provenance } from './provenance';
+import {
+  loadRobustnessResults,
+  robustnessBlocks,
+  robustnessFigures,
+  type RobustnessInputs,
+} from './robustness-report';
 import type { Row } from './tables';
 
 export interface NotebookTimes {
@@ -41,6 +47,8 @@ export interface ReportInputs {
   dataAudit: DataAuditResult | null;
   notebookTimes: NotebookTimes | null;
   provenance: Provenance | null;
+  /** results/robustness/ (beyond the paper); the report's section is left out when null. */
+  robustness?: RobustnessInputs | null;
 }
 
 function readJson<T>(file: string): T | null {
@@ -103,6 +111,7 @@ export function loadResults(
     compare,
     dataAudit: readJson<DataAuditResult>(path.join(dir, 'data-audit.json')),
     notebookTimes: readJson<NotebookTimes>(path.join(dir, 'notebook-times.json')),
+    robustness: loadRobustnessResults(dir),
   };
 }
 
@@ -572,6 +581,8 @@ export function reportBlocks(inputs: ReportInputs, figures: ReportFigure[]): Blo
     ),
   );
 
+  if (inputs.robustness) B.push(...robustnessBlocks(inputs.robustness));
+
   // ---------------------------------------------------------------- figures
   if (figures.length) {
     B.push(h(2, 'Figures'));
@@ -689,6 +700,7 @@ export async function generateReport(
       table5: defs.table5.definition.replace('group-', '') as 'macro' | 'weighted' | 'micro',
     }),
     ...(opts.extraFigures ?? []),
+    ...(loaded.robustness ? robustnessFigures(loaded.robustness) : []),
   ].sort((a, b) => sortKey(a.name).localeCompare(sortKey(b.name)));
   let figures: ReportFigure[] = [];
   if (!opts.noImages) {
