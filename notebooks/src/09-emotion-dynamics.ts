@@ -95,13 +95,16 @@ showTable(
   { caption: 'Transition matrix P (%) and stationary distribution π' },
 );
 const oracleAcc = oracleNextStateAccuracy(P);
+const persistAcc = pi.reduce((a, p, s) => a + p * P[s][s], 0);
 showMarkdown(
   `Analytically, the oracle that knows the current state is right about the next one ` +
     `**${(100 * oracleAcc).toFixed(1)} %** of the time (Σ π_s max_j P[s][j]); always guessing the ` +
     `commonest state is right ${(100 * Math.max(...pi)).toFixed(1)} % of the time. Predicting ` +
-    `*persistence* from the true state would score Σ π_s P[s][s] = ` +
-    `${(100 * pi.reduce((a, p, s) => a + p * P[s][s], 0)).toFixed(1)} %: surprise's likeliest ` +
-    `successor is happy, not itself, so knowing the dynamics beats persistence.`,
+    `*persistence* from the true state would score Σ π_s P[s][s] = ${(100 * persistAcc).toFixed(1)} %, ` +
+    `only ${(100 * (oracleAcc - persistAcc)).toFixed(1)} pp less: surprise is the one state whose ` +
+    `likeliest successor is not itself. So under this chain, what a model can gain on task (b) ` +
+    `over persistence from its own current-state guess comes almost entirely from knowing the ` +
+    `*current* state better, not from knowing where it goes next.`,
 );
 
 // %% [markdown]
