@@ -274,6 +274,19 @@ describe('fer robustness', function () {
     assert.equal(sub.ferplus, null);
     const seeded = await runRobustnessEval(dirs['cnn-lstm'], { ...opts, seed: 5, reuseRef: true });
     assert.equal(seeded.reference!.reused, false);
+    // --limit shrinks the suite's rows, not FER+'s: that always covers the whole test split.
+    const limited = await runRobustnessEval(dirs.cnn, {
+      ...opts,
+      ref: undefined,
+      limit: 10,
+      out: path.join(dir, 'limited.json'),
+    });
+    assert.equal(limited.data.nTest, 10);
+    assert.equal(limited.ferplus!.nTest, 20);
+    const full = JSON.parse(
+      fs.readFileSync(path.join(dir, 'results', 'robustness', 'cnn.json'), 'utf8'),
+    ) as RobustnessResult;
+    assert.deepEqual(limited.ferplus, full.ferplus);
   });
 
   it('augmentation experiment: gaps, paired tests and a computed verdict', async () => {

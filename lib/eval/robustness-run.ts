@@ -28,6 +28,7 @@ import { writeJsonAtomic } from '../util/atomic';
 import { FerError } from '../util/errors';
 import { modelNameOf, resultsDir, testIndicesFor } from './evaluate';
 import { pairedLevels, predictLevels, table34FromPredictions } from './experiments';
+import { argmaxRows } from './metrics';
 import { ferPlusEval, resolveFerPlusPath, type FerPlusEvalResult } from './ferplus-eval';
 import {
   corruptionErrors,
@@ -85,6 +86,7 @@ export interface RobustnessResult {
   run: RobustnessRun;
   familyMeans: FamilyMean[];
   reference: RobustnessReference | null;
+  /** Clean predictions on the whole test split (whatever --limit) scored against FER+. */
   ferplus: FerPlusEvalResult | null;
   /** Why FER+ was not evaluated, when it was not. */
   ferplusSkipped?: string;
@@ -191,16 +193,37 @@ function ferPlusSource(opts: RobustnessEvalOptions): { file: string | null; why?
     : { file };
 }
 
-function ferPlusFor(
+type FerPlusPart = { ferplus: FerPlusEvalResult | null; ferplusSkipped?: string };
+
+/**
+ * FER+ scores of a model's clean predictions on its *whole* test split (not the --limit
+ * subset: clean predictions are cheap, and FER+ drops rows, so every row counts). Rows inside
+ * the subset reuse the suite's predictions.
+ */
+async function ferPlusFor(
   src: { file: string | null; why?: string },
+  model: tf.LayersModel,
+  meta: StudyModelMeta,
   ds: FerDataset,
-  rows: Int32Array,
-  cleanPred: number[],
-): { ferplus: FerPlusEvalResult | null; ferplusSkipped?: string } {
+  run: RobustnessRun,
+  batchSize?: number,
+): Promise<FerPlusPart> {
   if (src.file === null) return { ferplus: null, ferplusSkipped: src.why };
   const fp = loadFerPlus(src.file);
   checkFerPlusAlignment(fp, ds.usage);
-  return { ferplus: ferPlusEval(cleanPred, rows, ds.labels, fp) };
+  const all = testIndicesFor(ds, meta).indices;
+  const known = new Map(run.rows.map((r, k) => [r, run.predictions.clean[k]]));
+  const missing = all.filter((r) => !known.has(r));
+  const pred = argmaxRows(await modelPredictor(model, batchSize)(ds, missing));
+  missing.forEach((r, k) => known.set(r, pred[k]));
+  return {
+    ferplus: ferPlusEval(
+      Array.from(all, (r) => known.get(r)!),
+      all,
+      ds.labels,
+      fp,
+    ),
+  };
 }
 
 /** `fer robustness`: the suite on one saved model (and its reference), written to `out`. */
@@ -221,6 +244,7 @@ export async function runRobustnessEval(
   let run: RobustnessRun;
   let rows: Int32Array;
   let info: EvalDataInfo;
+  let fpPart: FerPlusPart;
   try {
     ({ indices: rows, info } = testIndicesFor(ds, meta, opts.limit));
     const total = families.length * severities.length;
@@ -234,6 +258,7 @@ export async function runRobustnessEval(
           `  [${done}/${n}] ${c.family} s${c.severity}: accuracy ${c.accuracy.toFixed(3)}, weighted F1 ${c.weightedF1.toFixed(3)}`,
         ),
     });
+    fpPart = await ferPlusFor(fpSource, model, meta, ds, run, opts.batchSize);
   } finally {
     model.dispose();
   }
@@ -281,7 +306,14 @@ export async function runRobustnessEval(
           run: refRun,
           familyMeans: familyMeans(refRun),
           reference: null,
-          ...ferPlusFor(fpSource, ds, rows, refRun.predictions.clean),
+          ...(await ferPlusFor(
+            fpSource,
+            refLoaded.model,
+            refLoaded.meta,
+            ds,
+            refRun,
+            opts.batchSize,
+          )),
         };
         writeJsonAtomic(refFile, refResult);
       }
@@ -315,7 +347,7 @@ export async function runRobustnessEval(
     run,
     familyMeans: familyMeans(run),
     reference,
-    ...ferPlusFor(fpSource, ds, rows, run.predictions.clean),
+    ...fpPart,
   };
   if (opts.out) writeJsonAtomic(opts.out, result);
   return result;
