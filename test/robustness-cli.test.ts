@@ -221,6 +221,7 @@ describe('fer robustness', function () {
     const ref = first.reference!;
     assert.equal(ref.name, 'cnn');
     assert.equal(ref.reused, false);
+    assert.equal(first.reused, false);
     assert.equal(ref.families.length, 2);
     // mCE is the mean of the per-family CEs, each a ratio of summed errors.
     const ce = ref.families.map((f) => {
@@ -261,6 +262,7 @@ describe('fer robustness', function () {
       out: path.join(dir, 'results', 'robustness', 'cnn-lstm.json'),
     };
     const again = await runRobustnessEval(dirs['cnn-lstm'], opts);
+    assert.equal(again.reused, true);
     assert.equal(again.reference!.reused, true);
     assert.equal(again.reference!.mCE, first.reference!.mCE);
     assert.deepEqual(again.run.predictions, first.run.predictions);
@@ -272,8 +274,13 @@ describe('fer robustness', function () {
     });
     assert.equal(sub.reference!.reused, true);
     assert.equal(sub.ferplus, null);
-    const seeded = await runRobustnessEval(dirs['cnn-lstm'], { ...opts, seed: 5, reuseRef: true });
+    const seeded = await runRobustnessEval(dirs['cnn-lstm'], { ...opts, seed: 5 });
+    assert.equal(seeded.reused, false);
     assert.equal(seeded.reference!.reused, false);
+    const forced = await runRobustnessEval(dirs['cnn-lstm'], { ...opts, seed: 5, reuse: false });
+    assert.equal(forced.reused, false);
+    assert.equal(forced.reference!.reused, false);
+    assert.deepEqual(forced.run.predictions, seeded.run.predictions);
     // --limit shrinks the suite's rows, not FER+'s: that always covers the whole test split.
     const limited = await runRobustnessEval(dirs.cnn, {
       ...opts,

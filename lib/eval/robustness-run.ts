@@ -84,6 +84,8 @@ export interface RobustnessResult {
   seconds: number;
   corruptions: { seed: number; severities: Severity[]; families: CorruptionSpec[] };
   run: RobustnessRun;
+  /** Whether `run` was read from an earlier result of the same model instead of recomputed. */
+  reused: boolean;
   familyMeans: FamilyMean[];
   reference: RobustnessReference | null;
   /** Clean predictions on the whole test split (whatever --limit) scored against FER+. */
@@ -101,8 +103,12 @@ export interface RobustnessEvalOptions {
   limit?: number;
   /** Folder of the reference model (the CNN) for CE / mCE and the paired tests. */
   ref?: string;
-  /** Reuse the reference's result file when it covers the same rows and cells (default true). */
-  reuseRef?: boolean;
+  /**
+   * Reuse a saved run (this model's `out`, the reference's file beside it) made by the same
+   * model (meta.json createdAt) on the same rows, seed and cells, instead of recomputing it
+   * (default true). Lets `--ref` combine suites that were run separately, in parallel.
+   */
+  reuse?: boolean;
   /** FER+ file; undefined = look beside $FER2013_CSV; null = skip FER+. */
   ferplus?: string | null;
   csv?: string;
@@ -155,14 +161,14 @@ function restrict(run: RobustnessRun, keys: Set<string>): RobustnessRun {
   return { ...run, cells, predictions };
 }
 
-/** The reference's saved result, if it was made by the same model on the same rows and cells. */
+/** A saved result, if it was made by the same model on the same rows, seed and cells. */
 function reusableRun(
   file: string,
   meta: StudyModelMeta,
   rows: Int32Array,
   seed: number,
   keys: Set<string>,
-): RobustnessRun | null {
+): RobustnessResult | null {
   if (!fs.existsSync(file)) return null;
   let r: RobustnessResult;
   try {
@@ -181,7 +187,7 @@ function reusableRun(
     [...keys].some((k) => !run.predictions[k])
   )
     return null;
-  return run;
+  return r;
 }
 
 /** The FER+ labels to score against, looked up before any work so a bad path fails fast. */
@@ -245,20 +251,30 @@ export async function runRobustnessEval(
   let rows: Int32Array;
   let info: EvalDataInfo;
   let fpPart: FerPlusPart;
+  let saved: RobustnessResult | null = null;
   try {
     ({ indices: rows, info } = testIndicesFor(ds, meta, opts.limit));
     const total = families.length * severities.length;
-    log(`${modelNameOf(modelDir)}: ${rows.length} test images, clean + ${total} corrupted views`);
-    run = await runRobustness(modelPredictor(model, opts.batchSize), ds, rows, {
-      families,
-      severities,
-      seed,
-      onCell: (done, n, c) =>
-        log(
-          `  [${done}/${n}] ${c.family} s${c.severity}: accuracy ${c.accuracy.toFixed(3)}, weighted F1 ${c.weightedF1.toFixed(3)}`,
-        ),
-    });
-    fpPart = await ferPlusFor(fpSource, model, meta, ds, run, opts.batchSize);
+    if (opts.out && opts.reuse !== false) saved = reusableRun(opts.out, meta, rows, seed, keys);
+    if (saved) {
+      log(`${modelNameOf(modelDir)}: reusing the matching run in ${opts.out}`);
+      run = restrict(saved.run, keys);
+    } else {
+      log(`${modelNameOf(modelDir)}: ${rows.length} test images, clean + ${total} corrupted views`);
+      run = await runRobustness(modelPredictor(model, opts.batchSize), ds, rows, {
+        families,
+        severities,
+        seed,
+        onCell: (done, n, c) =>
+          log(
+            `  [${done}/${n}] ${c.family} s${c.severity}: accuracy ${c.accuracy.toFixed(3)}, weighted F1 ${c.weightedF1.toFixed(3)}`,
+          ),
+      });
+    }
+    fpPart =
+      saved?.ferplus && saved.ferplus.source === fpSource.file
+        ? { ferplus: saved.ferplus }
+        : await ferPlusFor(fpSource, model, meta, ds, run, opts.batchSize);
   } finally {
     model.dispose();
   }
@@ -286,7 +302,8 @@ export async function runRobustnessEval(
           `the reference model was tested on other images (split ${refLoaded.meta.split} vs ${meta.split}); CE and paired tests need the same rows`,
           path.join(refDir, 'meta.json'),
         );
-      if (opts.reuseRef !== false) refRun = reusableRun(refFile, refLoaded.meta, rows, seed, keys);
+      if (opts.reuse !== false)
+        refRun = reusableRun(refFile, refLoaded.meta, rows, seed, keys)?.run ?? null;
       if (refRun) {
         reused = true;
         log(`reference ${modelNameOf(refDir)}: reusing ${refFile}`);
@@ -304,6 +321,7 @@ export async function runRobustnessEval(
           model: { name: modelNameOf(refDir), dir: refDir, meta: refLoaded.meta },
           seconds: (Date.now() - tr) / 1000,
           run: refRun,
+          reused: false,
           familyMeans: familyMeans(refRun),
           reference: null,
           ...(await ferPlusFor(
@@ -345,6 +363,7 @@ export async function runRobustnessEval(
     model: self,
     seconds: (Date.now() - t0) / 1000,
     run,
+    reused: saved !== null,
     familyMeans: familyMeans(run),
     reference,
     ...fpPart,

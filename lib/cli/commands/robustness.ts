@@ -4,13 +4,15 @@ import { flagNumber, flagString, parseArgs, type Command } from '../registry';
 
 const USAGE = `usage:
   fer robustness --model <dir> [--ref <cnn dir>] [--families a,b|all] [--severities 1-5]
-                 [--limit N] [--seed S] [--ferplus FILE | --no-ferplus] [--no-reuse-ref]
+                 [--limit N] [--seed S] [--ferplus FILE | --no-ferplus] [--no-reuse]
                  [--batch-size N] [--backend NAME] [--csv FILE] [--cache-dir DIR] [--out FILE] [--json]
       Evaluate the model saved in <dir> on its own test split (recreated from meta.json) under
       8 corruption families x 5 severities (ImageNet-C protocol; lib/data/corruptions):
       accuracy, weighted F1 and relative robustness per cell. With --ref (the paper's CNN), also
       CE, relative CE and mCE against it, McNemar per severity and a sign test per family; the
-      reference's run is written beside this one and reused when it matches. Also scores the
+      reference's run is written beside this one. A saved run of the same model on the same
+      rows, seed and cells (this model's --out, the reference's file) is reused, not recomputed
+      (--no-reuse recomputes), so suites run in parallel can be combined. Also scores the
       clean predictions against FER+ majority labels (--ferplus FILE, else fer2013new.csv(.gz)
       beside $FER2013_CSV/--csv; skipped if absent). --limit N takes a stratified subset of N
       test images. Writes results/robustness/<model-folder>.json (or --out) atomically.
@@ -45,7 +47,7 @@ export const robustnessCommand: Command = {
         'models',
         'noise-seeds',
       ],
-      booleans: ['json', 'no-ferplus', 'no-reuse-ref'],
+      booleans: ['json', 'no-ferplus', 'no-reuse'],
     });
     const mode = args.positional[0];
     if (mode !== undefined && mode !== 'augmentation')
@@ -100,7 +102,7 @@ export const robustnessCommand: Command = {
       severities,
       seed,
       ref: flagString(args, 'ref'),
-      reuseRef: !args.flags.has('no-reuse-ref'),
+      reuse: !args.flags.has('no-reuse'),
       ferplus,
       out,
     });
