@@ -4,7 +4,11 @@
  * relative CE against the CNN, the noise-augmentation experiment and the FER+ comparison. All
  * built from results/robustness/*.json only.
  */
+import { EMOTIONS, PIXELS_PER_IMAGE } from '../data/classes';
+import { CORRUPTIONS, SEVERITIES, corrupt, type CorruptionName } from '../data/corruptions';
+import type { FerDataset } from '../data/dataset';
 import { PAPER, PAPER_TABLE_NOISE_LEVELS } from '../paper';
+import { imageGridFigure } from './data-figures';
 import type { AugmentationResult, RobustnessResult } from '../eval/robustness-run';
 import { baseLayout, COLORS, type PlotlyFigure, type PlotlyTrace } from './figures';
 
@@ -404,4 +408,27 @@ export function ferPlusFigure(results: RobustnessResult[]): PlotlyFigure {
         : [],
     }),
   };
+}
+
+/**
+ * A few test faces under every corruption family (rows) at every severity (columns), corrupted
+ * exactly as the suite corrupts them (same seed, ids = dataset rows).
+ */
+export function corruptionExamplesFigure(
+  ds: FerDataset,
+  row: number,
+  seed = 0,
+  families: readonly CorruptionName[] = CORRUPTIONS,
+): PlotlyFigure {
+  const clean = ds.pixels.slice(row * PIXELS_PER_IMAGE, (row + 1) * PIXELS_PER_IMAGE);
+  const tiles = families.map((f) => [
+    clean,
+    ...SEVERITIES.map((s) => corrupt(clean, f, s, { seed, ids: [row] })),
+  ]);
+  return imageGridFigure(
+    `Corruptions at severities 1–5 (test face ${row}, ${EMOTIONS[ds.labels[row]]}; seed ${seed})`,
+    tiles,
+    [...families],
+    ['clean', ...SEVERITIES.map((s) => `s${s}`)],
+  );
 }
