@@ -26,6 +26,32 @@ export interface NotebookTiming {
   ok: boolean;
 }
 
+/** The times file of an earlier run with the same profile and backend, else null. */
+export function readTimes(
+  file: string,
+  profile: string,
+  backend: string,
+): { startedAt: string; notebooks: NotebookTiming[] } | null {
+  try {
+    const t = JSON.parse(fs.readFileSync(file, 'utf8')) as {
+      profile?: string;
+      backend?: string;
+      startedAt?: string;
+      notebooks?: NotebookTiming[];
+    };
+    if (
+      t.profile !== profile ||
+      t.backend !== backend ||
+      !t.startedAt ||
+      !Array.isArray(t.notebooks)
+    )
+      return null;
+    return { startedAt: t.startedAt, notebooks: t.notebooks };
+  } catch {
+    return null;
+  }
+}
+
 /** notebooks/NN-*.ipynb in order, optionally only those whose NN prefix is listed. */
 export function listNotebooks(dir: string, only?: string[]): string[] {
   const all = fs
@@ -154,8 +180,11 @@ async function main(argv: string[]): Promise<number> {
   );
   // Beside the results the notebooks write ($FER_RESULTS_DIR, else results/).
   const timesFile = path.join(readStudyEnv().resultsDir, 'notebook-times.json');
+  // A partial run (--only) of the same profile and backend updates its notebooks' entries and
+  // keeps the others', so that the report still lists every notebook's time.
+  const previous = only ? readTimes(timesFile, profile, env.FER_BACKEND) : null;
   const times: NotebookTiming[] = [];
-  const startedAt = new Date().toISOString();
+  const startedAt = previous?.startedAt ?? new Date().toISOString();
   const t0 = Date.now();
   for (const nb of notebooks) {
     console.log(`reproduce: ${nb} ...`);
@@ -164,7 +193,15 @@ async function main(argv: string[]): Promise<number> {
     const seconds = (Date.now() - t) / 1000;
     times.push({ notebook: nb, seconds, ok });
     // Written after every notebook so that 07 can report the wall times of those before it.
-    writeJsonAtomic(timesFile, { profile, backend: env.FER_BACKEND, startedAt, notebooks: times });
+    const kept = (previous?.notebooks ?? []).filter(
+      (p) => !times.some((t) => t.notebook === p.notebook),
+    );
+    writeJsonAtomic(timesFile, {
+      profile,
+      backend: env.FER_BACKEND,
+      startedAt,
+      notebooks: [...kept, ...times].sort((a, b) => a.notebook.localeCompare(b.notebook)),
+    });
     if (!ok) {
       console.error(`reproduce: FAILED in notebooks/${nb} after ${seconds.toFixed(1)} s`);
       return 1;

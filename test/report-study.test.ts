@@ -42,6 +42,7 @@ import {
   settingsDiff,
 } from '../lib/report/study';
 import { learningCurvesFigure, majorityShare } from '../lib/report/training-figures';
+import { readTimes } from '../scripts/reproduce';
 import { syntheticStudy } from './report-fixtures';
 
 function tinyModel(seed: number): tf.LayersModel {
@@ -384,6 +385,26 @@ describe('report/bridge: syncTree rewrites only what changed', () => {
       assert.ok(!fs.existsSync(path.join(dst, 'stale.d.ts')));
     } finally {
       fs.rmSync(root, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('reproduce: notebook times of a partial run', () => {
+  it('reuses an earlier run of the same profile and backend only', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fer-times-'));
+    try {
+      const f = path.join(dir, 'notebook-times.json');
+      assert.equal(readTimes(f, 'quick', 'auto'), null);
+      const nb = [{ notebook: '00-environment.ipynb', seconds: 20, ok: true }];
+      fs.writeFileSync(
+        f,
+        JSON.stringify({ profile: 'quick', backend: 'auto', startedAt: 't0', notebooks: nb }),
+      );
+      assert.deepEqual(readTimes(f, 'quick', 'auto'), { startedAt: 't0', notebooks: nb });
+      assert.equal(readTimes(f, 'paper', 'auto'), null);
+      assert.equal(readTimes(f, 'quick', 'wasm'), null);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
     }
   });
 });

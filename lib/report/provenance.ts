@@ -65,7 +65,19 @@ export function gitCommit(): string | null {
 }
 
 export function collectProvenance(): Provenance {
-  const status = run('git', ['status', '--porcelain', '--untracked-files=no']);
+  // Outputs that a reproduce run itself rewrites do not make the code "uncommitted".
+  const status = run('git', [
+    'status',
+    '--porcelain',
+    '--untracked-files=no',
+    '--',
+    '.',
+    ':!notebooks/*.ipynb',
+    ':!results',
+    ':!figures',
+    ':!paper',
+    ':!models/quick',
+  ]);
   const smi = run('nvidia-smi', ['--query-gpu=name,memory.total', '--format=csv,noheader']);
   const cpus = os.cpus();
   return {

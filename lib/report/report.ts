@@ -96,7 +96,10 @@ export function loadResults(
       if (a1 > b1 || (a1 === b1 && a2 > b2)) pick.set(r.model.meta.architecture, r);
     }
   }
-  const evals = [...pick.values()];
+  const order = ['cnn', 'cnn-lstm'];
+  const evals = [...pick.values()].sort(
+    (a, b) => order.indexOf(a.model.meta.architecture) - order.indexOf(b.model.meta.architecture),
+  );
   const names = new Set(evals.map((r) => r.model.name));
   let compare: CompareResult | null = null;
   for (const f of fs
@@ -385,7 +388,7 @@ export function reportBlocks(inputs: ReportInputs, figures: ReportFigure[]): Blo
   }
   diffs.push(
     `**Metrics.** The paper does not define its averaging. We compute macro, weighted and micro averages and Keras's thresholded precision/recall, and compare against the one the metric audit below picks: Table 1 ${t1Def}${defs.table1.fromAudit ? '' : ' (no definition reproduced every pattern; default)'}, Table 4 ${t4Def}${defs.table4.fromAudit ? '' : ' (default)'}, Table 5 group-${t5Def}${defs.table5.fromAudit ? '' : ' (default)'}.`,
-    `**Noise.** x' = clip(x + N(0, σ²), 0, 1) on [0, 1] pixels at the paper's ten levels, ${first.table34.levels[0]?.seeds.length ?? 0} noise seed(s) per level (the paper's noise code is missing from its text).`,
+    `**Noise.** x' = clip(x + N(0, σ²), 0, 1) on [0, 1] pixels at the paper's ten levels, ${first.table34.levels.find((l) => l.level > 0)?.seeds.length ?? 0} noise seed(s) per level (the paper's noise code is missing from its text).`,
     '**Timing.** The paper gives no hardware or batch size. We report the batch-1 median latency after warm-up and the time per image at a large batch, on our backend.',
   );
   B.push(ul(diffs));
