@@ -142,4 +142,44 @@ describe('notebooks: execution with the tslab kernel', function () {
     };
     assert.equal(audit.rows, 35887);
   });
+  it('04-table1-2 and 05-table3-4-noise evaluate the committed quick models without any error output', function () {
+    if (!process.env.FER2013_CSV) this.skip();
+    const env = {
+      FER_PROFILE: 'quick',
+      FER2013_CSV: path.resolve(process.env.FER2013_CSV),
+      FER_RESULTS_DIR: outDir,
+      // The small models committed as fixtures (width 0.25), on a CI-sized budget.
+      FER_MODELS: path.join(REPO_ROOT, 'models', 'quick'),
+      FER_EVAL_LIMIT: '350',
+      FER_NOISE_SEEDS: '1',
+      FER_BACKEND: 'wasm',
+    };
+    for (const name of ['04-table1-2', '05-table3-4-noise']) {
+      const out = path.join(outDir, `${name}.ipynb`);
+      const r = runNotebook(path.join(NOTEBOOKS, `${name}.ipynb`), out, {
+        capture: true,
+        timeoutSec: 400,
+        env,
+      });
+      assert.equal(r.status, 0, r.stderr);
+      const nb = JSON.parse(fs.readFileSync(out, 'utf8')) as Ipynb;
+      assert.deepEqual(errorOutputs(nb), [], name);
+      assert.deepEqual(errorStreams(nb), [], name);
+      const pngs = nb.cells.flatMap((c) =>
+        ((c.outputs ?? []) as { data?: Record<string, unknown> }[]).filter(
+          (o) => o.data?.['image/png'],
+        ),
+      );
+      assert.ok(pngs.length >= 2, `${name}: figures shown`);
+    }
+    for (const m of ['cnn', 'cnn-lstm']) {
+      const e = JSON.parse(fs.readFileSync(path.join(outDir, m, 'eval.json'), 'utf8')) as {
+        data: { nTest: number };
+        table34: { levels: { seeds: number[] }[] };
+      };
+      assert.equal(e.data.nTest, 350);
+      assert.equal(e.table34.levels.length, 11);
+    }
+    assert.ok(fs.existsSync(path.join(outDir, 'compare-cnn-cnn-lstm.json')));
+  });
 });
