@@ -24,7 +24,7 @@ import type { FerDataset } from '../data';
 import { checkFerPlusAlignment, loadFerPlus } from '../data/ferplus';
 import { loadStudyModel } from '../train';
 import type { StudyModelMeta } from '../train/meta';
-import { writeJsonAtomic } from '../util/atomic';
+import { writeFileAtomic, writeJsonAtomic } from '../util/atomic';
 import { FerError } from '../util/errors';
 import { modelNameOf, resultsDir, testIndicesFor } from './evaluate';
 import { pairedLevels, predictLevels, table34FromPredictions } from './experiments';
@@ -43,6 +43,11 @@ import {
   type RobustnessRun,
 } from './robustness';
 import type { EvalDataInfo, PairedLevelResult, Table34Result } from './types';
+
+/** One line: the per-image predictions (41 x n numbers) would take a line each when indented. */
+function writeCompactJson(file: string, value: unknown): void {
+  writeFileAtomic(file, JSON.stringify(value) + '\n');
+}
 
 /** results/robustness/<model folder name>.json */
 export function defaultRobustnessPath(modelDir: string): string {
@@ -86,6 +91,8 @@ export interface RobustnessResult {
   run: RobustnessRun;
   /** Whether `run` was read from an earlier result of the same model instead of recomputed. */
   reused: boolean;
+  /** When and in how many wall seconds `run` was computed (carried over when reused). */
+  computed: { at: string; seconds: number };
   familyMeans: FamilyMean[];
   reference: RobustnessReference | null;
   /** Clean predictions on the whole test split (whatever --limit) scored against FER+. */
@@ -252,12 +259,14 @@ export async function runRobustnessEval(
   let info: EvalDataInfo;
   let fpPart: FerPlusPart;
   let saved: RobustnessResult | null = null;
+  let computed = { at: '', seconds: 0 };
   try {
     ({ indices: rows, info } = testIndicesFor(ds, meta, opts.limit));
     const total = families.length * severities.length;
     if (opts.out && opts.reuse !== false) saved = reusableRun(opts.out, meta, rows, seed, keys);
     if (saved) {
       log(`${modelNameOf(modelDir)}: reusing the matching run in ${opts.out}`);
+      computed = saved.computed ?? { at: saved.createdAt, seconds: saved.seconds };
       run = restrict(saved.run, keys);
     } else {
       log(`${modelNameOf(modelDir)}: ${rows.length} test images, clean + ${total} corrupted views`);
@@ -270,6 +279,7 @@ export async function runRobustnessEval(
             `  [${done}/${n}] ${c.family} s${c.severity}: accuracy ${c.accuracy.toFixed(3)}, weighted F1 ${c.weightedF1.toFixed(3)}`,
           ),
       });
+      computed = { at: new Date().toISOString(), seconds: (Date.now() - t0) / 1000 };
     }
     fpPart =
       saved?.ferplus && saved.ferplus.source === fpSource.file
@@ -322,6 +332,7 @@ export async function runRobustnessEval(
           seconds: (Date.now() - tr) / 1000,
           run: refRun,
           reused: false,
+          computed: { at: new Date().toISOString(), seconds: (Date.now() - tr) / 1000 },
           familyMeans: familyMeans(refRun),
           reference: null,
           ...(await ferPlusFor(
@@ -333,7 +344,7 @@ export async function runRobustnessEval(
             opts.batchSize,
           )),
         };
-        writeJsonAtomic(refFile, refResult);
+        writeCompactJson(refFile, refResult);
       }
     } finally {
       refLoaded.model.dispose();
@@ -364,11 +375,12 @@ export async function runRobustnessEval(
     seconds: (Date.now() - t0) / 1000,
     run,
     reused: saved !== null,
+    computed,
     familyMeans: familyMeans(run),
     reference,
     ...fpPart,
   };
-  if (opts.out) writeJsonAtomic(opts.out, result);
+  if (opts.out) writeCompactJson(opts.out, result);
   return result;
 }
 

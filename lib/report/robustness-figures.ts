@@ -365,7 +365,15 @@ export function ferPlusFigure(results: RobustnessResult[]): PlotlyFigure {
         fp.ferplusRows.original.accuracy,
         fp.ferplusRows.ferplus.accuracy,
       ],
-      marker: { color: st.color, line: { color: '#333', width: 0.5 } },
+      marker: {
+        color: st.color,
+        line: { color: '#333', width: 0.5 },
+        ...(st.dash === 'dash'
+          ? {
+              pattern: { shape: '/', fillmode: 'overlay', fgcolor: '#444', size: 6, solidity: 0.2 },
+            }
+          : {}),
+      },
       texttemplate: '%{y:.3f}',
       textposition: 'outside',
       cliponaxis: false,
