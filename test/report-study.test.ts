@@ -44,20 +44,7 @@ import {
 import { learningCurvesFigure, majorityShare } from '../lib/report/training-figures';
 import { readTimes } from '../scripts/reproduce';
 import { syntheticStudy } from './report-fixtures';
-
-function tinyModel(seed: number): tf.LayersModel {
-  const m = tf.sequential();
-  m.add(tf.layers.averagePooling2d({ inputShape: [48, 48, 1], poolSize: 8 }));
-  m.add(tf.layers.flatten());
-  m.add(
-    tf.layers.dense({
-      units: 7,
-      activation: 'softmax',
-      kernelInitializer: tf.initializers.glorotUniform({ seed }),
-    }),
-  );
-  return m;
-}
+import { tinyModel } from './fixtures/tiny-model';
 
 /** meta.json of a model trained with `profile`'s exact settings. */
 function profileMeta(

@@ -32,6 +32,7 @@ import { saveStudyModel } from '../lib/train';
 import type { StudyModelMeta } from '../lib/train/meta';
 import { syntheticFer, writeFerCsv } from '../lib/train/synthetic';
 import { FerError } from '../lib/util/errors';
+import { tinyModel, tinyMeta as metaFor } from './fixtures/tiny-model';
 
 const ROOT = path.resolve(__dirname, '..');
 
@@ -42,48 +43,6 @@ function fer(...args: string[]): { code: number | null; out: string; err: string
     env: { ...process.env, FER_DEBUG: '', FER_BACKEND: 'cpu', FER_RESULTS_DIR: '' },
   });
   return { code: r.status, out: r.stdout, err: r.stderr };
-}
-
-function tinyModel(seed: number): tf.LayersModel {
-  const m = tf.sequential();
-  m.add(tf.layers.averagePooling2d({ inputShape: [48, 48, 1], poolSize: 8 }));
-  m.add(tf.layers.flatten());
-  m.add(
-    tf.layers.dense({
-      units: 7,
-      activation: 'softmax',
-      kernelInitializer: tf.initializers.glorotUniform({ seed }),
-    }),
-  );
-  return m;
-}
-
-function metaFor(
-  ds: FerDataset,
-  architecture: StudyModelMeta['architecture'],
-  seed: number,
-  config: Record<string, unknown> = {},
-): StudyModelMeta {
-  return {
-    architecture,
-    params: 259,
-    trainableParams: 259,
-    flopsPerImage: 504,
-    widthMultiplier: 1,
-    profile: 'test',
-    seed,
-    split: 'official',
-    epochsRun: 0,
-    bestEpoch: 0,
-    best: { valLoss: 0, valAccuracy: 0 },
-    backend: 'cpu',
-    gitCommit: null,
-    datasetSha256: ds.sha256,
-    wallSeconds: 0,
-    tfjsVersion: tf.version.tfjs,
-    createdAt: `2020-01-0${seed}T00:00:00.000Z`,
-    config: { splitSeed: 0, valFraction: 0.1, ...config },
-  };
 }
 
 const VOTE_COLUMNS = 10; // neutral..NF
