@@ -47,6 +47,7 @@ const META: StudyModelMeta = {
 };
 import { compareWithPaper, PAPER } from '../lib/paper';
 import { Rng } from '../lib/util/rng';
+import { tinyModel } from './fixtures/tiny-model';
 
 /** n synthetic faces whose brightness depends on the label, so a model can tell them apart. */
 function syntheticDataset(n: number, seed = 1): FerDataset {
@@ -61,21 +62,6 @@ function syntheticDataset(n: number, seed = 1): FerDataset {
   return { n, pixels, labels, usage, sha256: 'synthetic', source: 'synthetic' };
 }
 
-/** A tiny seeded classifier: 8x8 average pooling, then a dense softmax. */
-function tinyModel(): tf.LayersModel {
-  const m = tf.sequential();
-  m.add(tf.layers.averagePooling2d({ inputShape: [48, 48, 1], poolSize: 8 }));
-  m.add(tf.layers.flatten());
-  m.add(
-    tf.layers.dense({
-      units: 7,
-      activation: 'softmax',
-      kernelInitializer: tf.initializers.glorotUniform({ seed: 3 }),
-    }),
-  );
-  return m;
-}
-
 describe('evaluation on a tiny model', () => {
   let model: tf.LayersModel;
   const ds = syntheticDataset(50);
@@ -84,7 +70,7 @@ describe('evaluation on a tiny model', () => {
 
   before(async () => {
     await tf.setBackend('cpu');
-    model = tinyModel();
+    model = tinyModel(3);
   });
   after(() => model.dispose());
 

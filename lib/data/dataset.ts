@@ -1,3 +1,5 @@
+import { PIXELS_PER_IMAGE } from './classes';
+
 /**
  * The in-memory FER2013 dataset. One contiguous Uint8Array holds all pixels, so the whole set
  * costs 82.7 MB and any subset can be normalised into a tensor with a single copy.
@@ -15,6 +17,14 @@ export interface FerDataset {
   readonly sha256: string;
   /** Path the dataset was read from. */
   readonly source: string;
+}
+
+/** The pixels of `rows`, copied in order into one new n * 2304 buffer. */
+export function gatherPixels(ds: FerDataset, rows: ArrayLike<number>): Uint8Array {
+  const size = PIXELS_PER_IMAGE;
+  const out = new Uint8Array(rows.length * size);
+  for (let k = 0; k < rows.length; k++) out.set(ds.pixels.subarray(rows[k] * size, (rows[k] + 1) * size), k * size);
+  return out;
 }
 
 /** SHA-256 of the original Kaggle fer2013.csv (uncompressed, 301,072,766 bytes). */

@@ -15,8 +15,7 @@
 import type * as tf from '@tensorflow/tfjs';
 import { CORRUPTIONS, CORRUPTION_SPECS, SEVERITIES, corrupt } from '../data/corruptions';
 import type { CorruptionName, Severity } from '../data/corruptions';
-import { PIXELS_PER_IMAGE } from '../data/classes';
-import type { FerDataset } from '../data/dataset';
+import { gatherPixels, type FerDataset } from '../data/dataset';
 import { argmaxRows, classificationReport } from './metrics';
 import { predictProba } from './predict';
 import { binomHalfCdf, correctness, mcnemarExact } from './stats';
@@ -41,13 +40,7 @@ export function corruptedView(
   severity: Severity,
   seed: number,
 ): FerDataset {
-  const clean = new Uint8Array(rows.length * PIXELS_PER_IMAGE);
-  rows.forEach((r, k) =>
-    clean.set(
-      ds.pixels.subarray(r * PIXELS_PER_IMAGE, (r + 1) * PIXELS_PER_IMAGE),
-      k * PIXELS_PER_IMAGE,
-    ),
-  );
+  const clean = gatherPixels(ds, rows);
   return {
     n: rows.length,
     pixels: corrupt(clean, family, severity, { seed, ids: rows }),

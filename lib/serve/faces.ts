@@ -2,7 +2,7 @@
  * The teaching page's test faces: a small, class-balanced sample of the models' *test* split
  * (never the whole dataset), sent to the browser as JSON with the pixels base64-encoded.
  */
-import { EMOTIONS, NUM_CLASSES, PIXELS_PER_IMAGE, makeSplit, SPLIT_NAMES } from '../data';
+import { EMOTIONS, NUM_CLASSES, gatherPixels, makeSplit, SPLIT_NAMES } from '../data';
 import type { FerDataset, SplitName } from '../data';
 import type { StudyModelMeta } from '../train/meta';
 import { FerError } from '../util/errors';
@@ -93,13 +93,7 @@ export function selectTestFaces(
   if (picked.length === 0)
     throw new FerError(`the ${test.split} test split of ${ds.source} is empty`);
   const rows = Int32Array.from(picked);
-  const pixels = new Uint8Array(rows.length * PIXELS_PER_IMAGE);
-  rows.forEach((r, k) =>
-    pixels.set(
-      ds.pixels.subarray(r * PIXELS_PER_IMAGE, (r + 1) * PIXELS_PER_IMAGE),
-      k * PIXELS_PER_IMAGE,
-    ),
-  );
+  const pixels = gatherPixels(ds, rows);
   return {
     split: test.split,
     splitSeed: test.splitSeed,
