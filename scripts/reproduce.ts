@@ -101,7 +101,7 @@ export function runNotebook(
   input: string,
   output: string,
   opts: { env?: Record<string, string>; timeoutSec?: number; capture?: boolean } = {},
-): { status: number | null; stderr: string } {
+): { status: number | null; signal: NodeJS.Signals | null; stderr: string } {
   const r = spawnSync(
     PYTHON,
     [
@@ -118,7 +118,16 @@ export function runNotebook(
     },
   );
   if (r.error) throw new FerError(`cannot run ${PYTHON}: ${r.error.message}`);
-  return { status: r.status, stderr: r.stderr ?? '' };
+  return { status: r.status, signal: r.signal, stderr: r.stderr ?? '' };
+}
+
+/** Why the runner did not finish, in words (exit status 1, a failing cell, is handled apart). */
+export function runnerFailure(status: number | null, signal: NodeJS.Signals | null): string {
+  if (signal)
+    return `the runner was killed by ${signal}${signal === 'SIGKILL' ? ' (out of memory, or an outer timeout)' : ''}`;
+  if (status === 2)
+    return 'the notebook could not be read or the kernel could not start (see above)';
+  return `the runner exited with status ${String(status)} (see above)`;
 }
 
 /** Execute one notebook in place (temp file + rename). Returns false on a failing cell. */
@@ -127,13 +136,14 @@ export function executeNotebook(
   opts: { env: Record<string, string>; timeoutSec: number },
 ): boolean {
   const tmp = tempPath(file) + '.ipynb';
-  const { status } = runNotebook(file, tmp, opts);
+  const { status, signal } = runNotebook(file, tmp, opts);
   if (status === 0 && fs.existsSync(tmp)) {
     fs.renameSync(tmp, file);
     return true;
   }
   fs.rmSync(tmp, { force: true });
-  if (status !== 1) throw new FerError(`could not execute ${file} (see above)`);
+  if (status !== 1)
+    throw new FerError(`could not execute ${file}: ${runnerFailure(status, signal)}`);
   return false;
 }
 

@@ -20,6 +20,8 @@ import {
   nextStates,
   predictTemporal,
   runDynamics,
+  type DynamicsConfig,
+  savedFrameCnn,
   stepTargets,
   table6Rows,
   trainTemporalModel,
@@ -298,28 +300,26 @@ describe('emotion dynamics: end to end on synthetic faces', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fer-dyn-'));
     const out = path.join(dir, 'table6.json');
     // The per-frame CNN is trained here through lib/train (tiny: 150 faces, one epoch).
-    const r = await runDynamics(
-      {
-        ...DYNAMICS_QUICK,
-        sequences: 40,
-        valSequences: 10,
-        testSequences: 30,
-        T: 3,
-        epochs: 1,
-        units: 4,
-        width: 0.0625,
-        frameImages: 150,
-        frameValImages: 30,
-        frameEpochs: 1,
-        noise: 0.1,
-        bootstrap: 20,
-        // wasm: training even a tiny CNN on the plain-JS cpu backend takes a minute.
-        backend: 'wasm',
-        frameOut: path.join(dir, 'frame-cnn'),
-        out,
-      },
-      { dataset: ds, log: () => undefined },
-    );
+    const cfg: DynamicsConfig = {
+      ...DYNAMICS_QUICK,
+      sequences: 40,
+      valSequences: 10,
+      testSequences: 30,
+      T: 3,
+      epochs: 1,
+      units: 4,
+      width: 0.0625,
+      frameImages: 150,
+      frameValImages: 30,
+      frameEpochs: 1,
+      noise: 0.1,
+      bootstrap: 20,
+      // wasm: training even a tiny CNN on the plain-JS cpu backend takes a minute.
+      backend: 'wasm',
+      frameOut: path.join(dir, 'frame-cnn'),
+      out,
+    };
+    const r = await runDynamics(cfg, { dataset: ds, log: () => undefined });
     const onDisk = JSON.parse(fs.readFileSync(out, 'utf8'));
     assert.equal(onDisk.rows.length, 14); // 2 conditions x (3 models on a + 4 on b)
     assert.equal(r.comparisons.length, 12);
@@ -335,6 +335,14 @@ describe('emotion dynamics: end to end on synthetic faces', () => {
     assert.ok(r.rows.every((x) => x.n === 30));
     assert.ok(Math.abs(r.chain.oracleNextAccuracyAnalytic - 0.7) < 0.1);
     assert.deepEqual(fs.readdirSync(dir).sort(), ['frame-cnn', 'table6.json']); // no temp files
+
+    // Run again with the same settings: the saved per-frame CNN is loaded, not retrained, and
+    // the result is the same; with another setting (or retrain) it is trained anew.
+    const again = await runDynamics(cfg, { dataset: ds, log: () => undefined, write: false });
+    assert.equal(again.frameModel.source, 'loaded');
+    assert.deepEqual(again.rows, r.rows);
+    const other: DynamicsConfig = { ...cfg, frameEpochs: 2 };
+    assert.equal(await savedFrameCnn(other, ds), null);
     fs.rmSync(dir, { recursive: true, force: true });
   });
 });

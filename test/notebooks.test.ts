@@ -13,7 +13,7 @@ import {
 } from '../lib/report/ipynb';
 import { prepareNotebookBridge } from '../lib/report/bridge';
 import { makeNotebooks } from '../scripts/make-notebooks';
-import { runNotebook } from '../scripts/reproduce';
+import { runNotebook, runnerFailure } from '../scripts/reproduce';
 
 const NOTEBOOKS = path.join(REPO_ROOT, 'notebooks');
 
@@ -49,6 +49,17 @@ describe('notebooks: sources', () => {
   it('every committed notebook matches its notebooks/src source', () => {
     const { stale } = makeNotebooks(REPO_ROOT, true);
     assert.deepEqual(stale, [], 'run: npx tsx scripts/make-notebooks.ts');
+  });
+});
+
+describe('notebooks: runner failures', () => {
+  it('says why the runner stopped when no cell failed', () => {
+    assert.match(
+      runnerFailure(null, 'SIGKILL'),
+      /killed by SIGKILL \(out of memory, or an outer timeout\)/,
+    );
+    assert.match(runnerFailure(2, null), /kernel could not start/);
+    assert.match(runnerFailure(3, null), /exited with status 3/);
   });
 });
 

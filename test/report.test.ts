@@ -4,7 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { inflateSync } from 'node:zlib';
 import { REPO_ROOT, readStudyEnv } from '../lib/env';
-import { chromiumPath, exportFigures } from '../lib/report/export';
+import { chromiumPath, exportFigures, stableSvgIds } from '../lib/report/export';
 import { confusionHeatmap, groupedBars, lineWithBand } from '../lib/report/figures';
 import {
   buildNotebook,
@@ -178,7 +178,7 @@ describe('report: notebook sources (percent format)', () => {
     );
   });
 
-  it('keeps outputs only when every cell is unchanged', () => {
+  it('keeps outputs only when every code cell is unchanged', () => {
     const cells = parsePercent(src);
     const nb = buildNotebook('t', cells);
     assert.equal(
@@ -193,6 +193,10 @@ describe('report: notebook sources (percent format)', () => {
     const edited = buildNotebook('t', parsePercent(src.replace('x = 1', 'x = 2')), nb);
     assert.deepEqual(edited.cells[1].outputs, []);
     assert.equal(edited.cells[1].execution_count, null);
+    // Prose edits and a new name keep the results: markdown cells produce no output.
+    const prose = buildNotebook('u', parsePercent(src.replace('# Title', '# New title')), nb);
+    assert.deepEqual(prose.cells[1].outputs, nb.cells[1].outputs);
+    assert.equal(prose.cells[1].execution_count, 1);
   });
 
   it('serialises with sorted keys like nbformat', () => {
@@ -339,6 +343,22 @@ describe('report: export through headless Chromium', function () {
     assert.match(html, /Plotly\.newPlot/);
     assert.match(html, /"Export check"/);
     assert.deepEqual(fs.readdirSync(dir).sort(), ['tiny.html', 'tiny.png', 'tiny.svg']);
+    // Plotly's random element ids are replaced: exporting again gives the same SVG bytes.
+    const [again] = await exportFigures([{ name: 'tiny', figure: fig }], dir, {
+      formats: ['svg'],
+    });
+    assert.equal(fs.readFileSync(again.files.svg as string, 'utf8'), svg);
+  });
+
+  it('derives the SVG ids from the figure, leaving other text alone', () => {
+    const svg =
+      '<svg><defs id="defs-a1b2c3"><clipPath id="clipa1b2c3xyplot"/></defs>' +
+      '<g clip-path="url(#clipa1b2c3xyplot)" fill="url(\'#ga1b2c3-cb\')"><text>a1b2c3</text></g></svg>';
+    assert.equal(
+      stableSvgIds(svg, 'ffee00112233'),
+      '<svg><defs id="defs-ffee00"><clipPath id="clipffee00xyplot"/></defs>' +
+        '<g clip-path="url(#clipffee00xyplot)" fill="url(\'#gffee00-cb\')"><text>a1b2c3</text></g></svg>',
+    );
   });
 
   it('refuses a figure name that is not a plain file name', async () => {

@@ -4,6 +4,7 @@
  * chain, clean and with per-frame Gaussian noise. `DYNAMICS_QUICK` runs in about ten minutes on
  * a busy 2-core CPU.
  */
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { setupBackend, type BackendName } from '../backend';
@@ -12,6 +13,7 @@ import { EMOTIONS, NUM_CLASSES } from '../data/classes';
 import type { FerDataset } from '../data/dataset';
 import { paramCounts } from '../models';
 import { loadStudyModel, resolveTrainConfig, train, trainValRows, gitCommit } from '../train';
+import type { TrainConfig } from '../train';
 import type { StudyModelMeta } from '../train/meta';
 import { writeJsonAtomic } from '../util/atomic';
 import { FerError } from '../util/errors';
@@ -108,7 +110,7 @@ export const DYNAMICS_QUICK: DynamicsConfig = {
   noise: 0.1,
   seed: 1,
   splitSeed: 0,
-  frameOut: path.join('runs', 'dynamics', 'frame-cnn'),
+  frameOut: path.join('models', 'quick', 'dynamics-frame-cnn'),
   bootstrap: 1000,
   backend: 'auto',
   out: path.join('results', 'dynamics', 'table6.json'),
@@ -191,6 +193,8 @@ export interface RunDynamicsOptions {
   progress?: boolean | { every?: number };
   /** Write the result JSON (default true). */
   write?: boolean;
+  /** Train the per-frame CNN even when cfg.frameOut holds one with the same settings. */
+  retrain?: boolean;
 }
 
 /** Checks the numbers of a config. */
@@ -368,17 +372,9 @@ export function verdicts(rows: Table6Row[], comparisons: Table6Comparison[]): st
   return out;
 }
 
-/**
- * Trains the per-frame CNN of `cfg` (lib/train's seeded loop, on the official split's training
- * rows only) and saves it to cfg.frameOut.
- */
-export async function trainFrameCnn(
-  cfg: DynamicsConfig,
-  ds: FerDataset,
-  opts: { log?: (line: string) => void; progress?: boolean | { every?: number } } = {},
-): Promise<{ model: tf.LayersModel; meta: StudyModelMeta }> {
-  const log = opts.log ?? ((s: string) => process.stderr.write(s + '\n'));
-  const tcfg = resolveTrainConfig('cnn', 'quick', {
+/** lib/train's settings for the per-frame CNN of `cfg`. */
+function frameTrainConfig(cfg: DynamicsConfig): TrainConfig {
+  return resolveTrainConfig('cnn', 'quick', {
     widthMultiplier: cfg.width,
     limitTrain: cfg.frameImages,
     limitVal: cfg.frameValImages,
@@ -393,6 +389,57 @@ export async function trainFrameCnn(
     csv: cfg.csv,
     cacheDir: cfg.cacheDir,
   });
+}
+
+/**
+ * The per-frame CNN saved in cfg.frameOut, if it was trained with exactly cfg's settings on
+ * this dataset (so a fresh clone reuses the committed one instead of training for minutes).
+ */
+export async function savedFrameCnn(
+  cfg: DynamicsConfig,
+  ds: FerDataset,
+): Promise<{ model: tf.LayersModel; meta: StudyModelMeta } | null> {
+  const metaFile = path.join(cfg.frameOut, 'meta.json');
+  if (!fs.existsSync(metaFile)) return null;
+  const want = frameTrainConfig(cfg);
+  let meta: StudyModelMeta;
+  try {
+    meta = JSON.parse(fs.readFileSync(metaFile, 'utf8')) as StudyModelMeta;
+  } catch {
+    return null; // unreadable: train a new one over it
+  }
+  const c = meta.config;
+  const same =
+    meta.architecture === want.model &&
+    meta.split === 'official' &&
+    meta.datasetSha256 === ds.sha256 &&
+    meta.seed === want.seed &&
+    meta.widthMultiplier === want.widthMultiplier &&
+    (
+      [
+        'limitTrain',
+        'limitVal',
+        'epochs',
+        'learningRate',
+        'batchSize',
+        'dropout',
+        'splitSeed',
+      ] as const
+    ).every((k) => c[k] === want[k]);
+  return same ? loadStudyModel(cfg.frameOut) : null;
+}
+
+/**
+ * Trains the per-frame CNN of `cfg` (lib/train's seeded loop, on the official split's training
+ * rows only) and saves it to cfg.frameOut.
+ */
+export async function trainFrameCnn(
+  cfg: DynamicsConfig,
+  ds: FerDataset,
+  opts: { log?: (line: string) => void; progress?: boolean | { every?: number } } = {},
+): Promise<{ model: tf.LayersModel; meta: StudyModelMeta }> {
+  const log = opts.log ?? ((s: string) => process.stderr.write(s + '\n'));
+  const tcfg = frameTrainConfig(cfg);
   log(
     `per-frame CNN: training ${tcfg.model} width ${cfg.width} on ${cfg.frameImages || 'all'} faces for ${cfg.frameEpochs} epochs -> ${cfg.frameOut}`,
   );
@@ -437,6 +484,7 @@ export async function runDynamics(
     let meta: StudyModelMeta;
     let model: tf.LayersModel;
     let dir: string;
+    let loaded = !!cfg.frameModel;
     if (cfg.frameModel) {
       dir = cfg.frameModel;
       ({ model, meta } = await loadStudyModel(dir));
@@ -453,7 +501,10 @@ export async function runDynamics(
       log(`per-frame CNN: loaded ${dir} (${meta.architecture}, width ${meta.widthMultiplier})`);
     } else {
       dir = cfg.frameOut;
-      ({ model, meta } = await trainFrameCnn(cfg, ds, { log, progress: opts.progress }));
+      const saved = opts.retrain ? null : await savedFrameCnn(cfg, ds);
+      if (saved) log(`per-frame CNN: loaded ${dir} (saved with these settings)`);
+      loaded = !!saved;
+      ({ model, meta } = saved ?? (await trainFrameCnn(cfg, ds, { log, progress: opts.progress })));
     }
     // The rows the CNN learnt from, recreated from its meta (train() never reads test rows).
     const c = meta.config as {
@@ -478,7 +529,7 @@ export async function runDynamics(
       );
     frame = { model, trainRows: rows.train };
     frameInfo = {
-      source: cfg.frameModel ? 'loaded' : 'trained',
+      source: loaded ? 'loaded' : 'trained',
       dir,
       architecture: meta.architecture,
       params: meta.params,

@@ -5,6 +5,7 @@
  * One browser serves a whole batch: launching Chromium costs about a second, a figure ~100 ms.
  * Every file is written atomically (temp + rename).
  */
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -81,9 +82,10 @@ export class FigureRenderer {
   async svg(fig: PlotlyFigure): Promise<string> {
     const url = await this.toImage(fig, 'svg', 1);
     const body = url.slice(url.indexOf(',') + 1);
-    return url.includes(';base64,')
+    const svg = url.includes(';base64,')
       ? Buffer.from(body, 'base64').toString('utf8')
       : decodeURIComponent(body);
+    return stableSvgIds(svg, createHash('sha256').update(JSON.stringify(fig)).digest('hex'));
   }
 
   private async toImage(fig: PlotlyFigure, format: 'png' | 'svg', scale: number): Promise<string> {
@@ -112,6 +114,19 @@ export async function withRenderer<T>(fn: (r: FigureRenderer) => Promise<T>): Pr
   } finally {
     await r.close();
   }
+}
+
+/**
+ * Plotly names a plot's clip paths, patterns and gradients after a random 6-character uid
+ * (`defs-<uid>`, `url(#clip<uid>xyplot)`), so every export of an unchanged figure differed.
+ * Replace it, wherever it is used as an id or an id reference, with one derived from the
+ * figure itself: the same figure gives the same bytes.
+ */
+export function stableSvgIds(svg: string, figureHash: string): string {
+  const uid = /id="defs-([0-9a-z]+)"/.exec(svg)?.[1];
+  if (!uid) return svg;
+  const stable = figureHash.slice(0, uid.length);
+  return svg.replace(new RegExp(`(id="|#)([a-z-]*)${uid}`, 'g'), `$1$2${stable}`);
 }
 
 /**

@@ -94,22 +94,25 @@ function cellId(name: string, index: number, source: string): string {
 }
 
 /**
- * Build the notebook. When `previous` is given, cells whose kind and source are unchanged keep
- * their outputs and execution counts only if EVERY code cell is unchanged (a changed cell makes
- * later outputs stale, so they are all cleared).
+ * Build the notebook. When `previous` is given, code cells keep their outputs and execution
+ * counts only if EVERY code cell is unchanged, in the same order: a changed cell makes later
+ * outputs stale, so they are all cleared. Markdown cells produce no output, so editing the
+ * prose (or renaming the notebook) keeps the executed results.
  */
 export function buildNotebook(name: string, cells: SourceCell[], previous?: Ipynb): Ipynb {
+  const code = cells.filter((c) => c.kind === 'code').map((c) => c.source);
+  const prevCode = previous?.cells.filter((c) => c.cell_type === 'code') ?? [];
   const same =
     previous !== undefined &&
-    previous.cells.length === cells.length &&
-    previous.cells.every(
-      (c, i) => c.cell_type === cells[i].kind && c.source.join('') === cells[i].source,
-    );
+    prevCode.length === code.length &&
+    prevCode.every((c, i) => c.source.join('') === code[i]);
+  let k = 0;
   return {
     cells: cells.map((c, i): IpynbCell => {
       const base = { id: cellId(name, i, c.source), metadata: {}, source: toLines(c.source) };
       if (c.kind === 'markdown') return { ...base, cell_type: 'markdown' };
-      const prev = same ? previous.cells[i] : undefined;
+      const prev = same ? prevCode[k] : undefined;
+      k++;
       return {
         ...base,
         cell_type: 'code',
@@ -117,7 +120,7 @@ export function buildNotebook(name: string, cells: SourceCell[], previous?: Ipyn
         outputs: prev?.outputs ?? [],
       };
     }),
-    metadata: same ? { ...TSLAB_METADATA, ...previous.metadata } : { ...TSLAB_METADATA },
+    metadata: same ? { ...TSLAB_METADATA, ...(previous as Ipynb).metadata } : { ...TSLAB_METADATA },
     nbformat: 4,
     nbformat_minor: 5,
   };

@@ -45,7 +45,7 @@ export function showTable(
 /**
  * Show a Plotly figure inline as a PNG (scale 1.5 for sharp text at a small size). A static image
  * keeps the notebook small and renders everywhere, GitHub included; the interactive version is
- * the .html that 07-figures-and-report writes beside each figure.
+ * the .html that 09-figures-and-report writes beside each figure.
  */
 export async function showFigure(fig: PlotlyFigure, scale = 1.5): Promise<void> {
   if (!inKernel()) {

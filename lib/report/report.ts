@@ -8,7 +8,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { Averaging, CompareResult, EvalResult, McNemarResult } from '../eval/types';
+import type { Averaging, CompareResult, EvalResult } from '../eval/types';
 import { PAPER, PAPER_TABLE_NOISE_LEVELS } from '../paper';
 import type { ModelName } from '../train/meta';
 import { writeFileAtomic } from '../util/atomic';
@@ -24,8 +24,11 @@ import {
   type NamedFigure,
   type ResultsByModel,
 } from './paper-figures';
-import { collapse } from './findings';
+import { VERDICT_MEANING, claimVerdicts } from './claims';
 import type { Provenance } from './provenance';
+import { meanEpochSeconds, type RunStatus } from '../train/status';
+
+export { claimVerdicts, claimsById, type ClaimVerdict, type Verdict } from './claims';
 import {
   loadRobustnessResults,
   robustnessBlocks,
@@ -49,6 +52,8 @@ export interface ReportInputs {
   provenance: Provenance | null;
   /** results/robustness/ (beyond the paper); the report's section is left out when null. */
   robustness?: RobustnessInputs | null;
+  /** How far the paper-scale training has got (models/<model>[.checkpoint]), when known. */
+  paperRun?: RunStatus[] | null;
 }
 
 function readJson<T>(file: string): T | null {
@@ -118,9 +123,7 @@ export function loadResults(
   };
 }
 
-const f2 = (x: number) => x.toFixed(2);
 const f3 = (x: number) => x.toFixed(3);
-const signed = (x: number) => (x >= 0 ? '+' : '') + x.toFixed(3);
 const pct = (l: number) => `${+(l * 100).toFixed(1)} %`;
 const pval = (x: number) => (x < 1e-4 ? x.toExponential(1) : x.toFixed(4));
 const ci = (c: { lo: number; hi: number } | null | undefined) =>
@@ -144,173 +147,6 @@ export function chooseDefinitions(r: ResultsByModel) {
   };
 }
 
-export type Verdict = 'holds' | 'partly holds' | 'does not hold' | 'not tested';
-
-export interface ClaimVerdict {
-  claim: string;
-  verdict: Verdict;
-  evidence: string;
-}
-
-function mcnemarAt(c: CompareResult | null, level: number): McNemarResult[] {
-  return c?.levels.find((l) => Math.abs(l.level - level) < 1e-9)?.tests ?? [];
-}
-
-/** Each of the paper's claims checked against our results, with the numbers behind it. */
-export function claimVerdicts(
-  r: ResultsByModel,
-  compare: CompareResult | null,
-  f1Def: Exclude<Averaging, 'keras'>,
-): ClaimVerdict[] {
-  const cnn = r.cnn;
-  const lstm = r['cnn-lstm'];
-  const out: ClaimVerdict[] = [];
-  if (!cnn || !lstm) {
-    return [
-      {
-        claim: 'all comparative claims',
-        verdict: 'not tested',
-        evidence: 'results for both models are needed',
-      },
-    ];
-  }
-  // Claim 1: the CNN is slightly better on clean images.
-  {
-    const a = cnn.table1.rows[0].accuracy;
-    const b = lstm.table1.rows[0].accuracy;
-    const t = mcnemarAt(compare, 0)[0];
-    const sig = t ? t.pValue < 0.05 : false;
-    const verdict: Verdict =
-      a > b ? (sig ? 'holds' : 'partly holds') : sig ? 'does not hold' : 'does not hold';
-    out.push({
-      claim: '1. On clean test images the CNN is slightly better than the CNN+LSTM (Table 1).',
-      verdict,
-      evidence:
-        `accuracy CNN ${f3(a)} vs CNN+LSTM ${f3(b)} (difference ${signed(a - b)}; paper +0.020)` +
-        (t
-          ? `; McNemar exact p = ${pval(t.pValue)} (b = ${t.b}, c = ${t.c})`
-          : '; no paired test available') +
-        (a > b && !sig ? ': same direction, but not significant' : ''),
-    });
-  }
-  // Claim 2: fewer parameters and about twice as fast.
-  {
-    const pc = cnn.table2?.params ?? cnn.model.meta.params;
-    const pl = lstm.table2?.params ?? lstm.model.meta.params;
-    const tc = cnn.table2?.latencyBatch1.medianMs;
-    const tl = lstm.table2?.latencyBatch1.medianMs;
-    const speed = tc !== undefined && tl !== undefined && tl > 0 ? tc / tl : null;
-    const fewer = pl < pc;
-    const verdict: Verdict =
-      speed === null
-        ? fewer
-          ? 'partly holds'
-          : 'does not hold'
-        : fewer && speed >= 1.5
-          ? 'holds'
-          : fewer || speed > 1.1
-            ? 'partly holds'
-            : 'does not hold';
-    out.push({
-      claim:
-        '2. The hybrid has fewer parameters and processes an image about twice as fast (Table 2).',
-      verdict,
-      evidence:
-        `parameters ${pl.toLocaleString('en-US')} vs ${pc.toLocaleString('en-US')} (paper 3,121,287 vs 4,478,727)` +
-        (speed === null
-          ? '; no timing measured'
-          : `; batch-1 median ${f2(tl as number)} ms vs ${f2(tc as number)} ms, CNN/hybrid = ${f2(speed)}× (paper 1.87×) on ${cnn.table2?.backend}`),
-    });
-  }
-  // Claim 3: graceful degradation; at 30 % the hybrid's F1 is about twice the CNN's.
-  {
-    const top = Math.max(...cnn.table34.levels.map((l) => l.level));
-    const lc = cnn.table34.levels.find((l) => l.level === top);
-    const ll = lstm.table34.levels.find((l) => l.level === top);
-    if (!lc || !ll || top === 0)
-      out.push({
-        claim: '3. Noise robustness',
-        verdict: 'not tested',
-        evidence: 'no noisy evaluation in the results',
-      });
-    else {
-      const fc = lc.f1[f1Def].mean;
-      const fl = ll.f1[f1Def].mean;
-      const ratio = fc > 0 ? fl / fc : Infinity;
-      const tests = mcnemarAt(compare, top);
-      const forHybrid = tests.filter((t) => t.pValue < 0.05 && t.c > t.b).length;
-      const verdict: Verdict =
-        fl > fc
-          ? ratio >= 1.5 && forHybrid > tests.length / 2
-            ? 'holds'
-            : 'partly holds'
-          : 'does not hold';
-      out.push({
-        claim:
-          "3. Under Gaussian noise the hybrid degrades more gracefully; at 30 % its F1 is about twice the CNN's (Tables 3–4).",
-        verdict,
-        evidence:
-          `at σ = ${pct(top)}: F1 (${f1Def}) hybrid ${f3(fl)} vs CNN ${f3(fc)} (ratio ${Number.isFinite(ratio) ? f2(ratio) : '∞'}; paper 0.11/0.05 = 2.2); ` +
-          `accuracy ${f3(ll.accuracy.mean)} vs ${f3(lc.accuracy.mean)}` +
-          (tests.length
-            ? `; McNemar significant in the hybrid's favour for ${forHybrid} of ${tests.length} noise seeds`
-            : ''),
-      });
-    }
-  }
-  // Claim 4: simple emotions are easier than complex ones, for both models.
-  {
-    const parts = modelsOf(r).map((m) => {
-      const rows = (r[m] as EvalResult).table5.rows;
-      const s = rows.find((x) => x.group === 'simple');
-      const c = rows.find((x) => x.group === 'complex');
-      if (!s || !c)
-        return { m, better: false, separated: false, text: `${MODEL_LABEL[m]}: no group results` };
-      const better = s.metrics.accuracy > c.metrics.accuracy;
-      const separated = !!(s.ci && c.ci && s.ci.accuracy.lo > c.ci.accuracy.hi);
-      return {
-        m,
-        better,
-        separated,
-        text: `${MODEL_LABEL[m]} accuracy simple ${f3(s.metrics.accuracy)} ${ci(s.ci?.accuracy)} vs complex ${f3(c.metrics.accuracy)} ${ci(c.ci?.accuracy)}`,
-      };
-    });
-    const verdict: Verdict = parts.every((x) => x.better && x.separated)
-      ? 'holds'
-      : parts.every((x) => x.better)
-        ? 'partly holds'
-        : 'does not hold';
-    out.push({
-      claim:
-        '4. Both models do better on simple emotions (happy, sad, surprise) than on complex ones (Table 5).',
-      verdict,
-      evidence:
-        parts.map((x) => x.text).join('; ') +
-        (verdict === 'holds' ? ' (95 % CIs do not overlap)' : ''),
-    });
-  }
-  out.push({
-    claim: '5. LSTM layers could predict how emotions change over time (future work).',
-    verdict: 'not tested',
-    evidence: 'FER2013 holds single still images; the paper does not test this either.',
-  });
-  // A model that answers one class for nearly every image has learned nothing to compare:
-  // its "better" or "worse" is the class balance, so the accuracy claims are not tested.
-  const collapsed = (['cnn', 'cnn-lstm'] as const).flatMap((m) => {
-    const c = collapse(r[m] as EvalResult);
-    return c
-      ? [`${MODEL_LABEL[m]} answers "${c.cls}" for ${(100 * c.share).toFixed(0)} % of clean images`]
-      : [];
-  });
-  if (collapsed.length)
-    for (const v of out)
-      if (/^[134]\./.test(v.claim)) {
-        v.verdict = 'not tested';
-        v.evidence = `${collapsed.join('; ')}, so this comparison measures the class balance, not the models (${v.evidence})`;
-      }
-  return out;
-}
-
 export interface ReportFigure {
   name: string;
   title: string;
@@ -318,6 +154,41 @@ export interface ReportFigure {
   png: string;
   svg?: string;
   html?: string;
+}
+
+/** Where the paper-scale training stands, while the report still shows the quick profile. */
+function paperRunBlocks(runs: RunStatus[]): Block[] {
+  const done = runs.filter((x) => x.state === 'finished').length;
+  return [
+    h(2, 'The paper-scale run'),
+    p(
+      `${done} of ${runs.length} paper-profile models ${done === 1 ? 'has' : 'have'} finished training. ` +
+        'They train on all 25,838 training images at full width for up to 60 epochs, with early stopping, checkpointed after every epoch so that the run continues across sessions (`fer train --model <m> --profile paper --resume`; `fer train --model <m> --profile paper --status` shows this table). ' +
+        'Validation accuracy is measured on the 2,871 images held out of the training rows, never on the test set. ' +
+        "Until both models finish, the tables below are the quick profile's.",
+    ),
+    table(
+      runs.map((x) => {
+        const last = x.history[x.history.length - 1];
+        const mean = meanEpochSeconds(x);
+        return {
+          model: x.model ?? path.basename(x.out),
+          state: x.state,
+          epochs:
+            x.maxEpochs !== null ? `${x.epochsDone} of ≤ ${x.maxEpochs}` : String(x.epochsDone),
+          'best val accuracy': x.best
+            ? `${x.best.valAccuracy.toFixed(3)} (epoch ${x.best.epoch})`
+            : '—',
+          'last train accuracy': last ? last.accuracy.toFixed(3) : '—',
+          'minutes per epoch': mean !== null ? (mean / 60).toFixed(0) : '—',
+          backend: x.backend ?? '—',
+          'hours so far': (x.wallSeconds / 3600).toFixed(1),
+        };
+      }),
+      {},
+      'Paper-profile training so far (seed 1, official split)',
+    ),
+  ];
 }
 
 /** The report as blocks (rendered to Markdown and HTML by ./blocks.ts). */
@@ -337,7 +208,7 @@ export function reportBlocks(inputs: ReportInputs, figures: ReportFigure[]): Blo
   B.push(h(1, 'Reproduction report: CNN vs CNN+LSTM on FER2013'));
   B.push(
     p(
-      `Generated from \`results/\` by \`lib/report/report.ts\` (notebook \`07-figures-and-report\`); do not edit by hand. ` +
+      `Generated from \`results/\` by \`lib/report/report.ts\` (notebook \`09-figures-and-report\`); do not edit by hand. ` +
         `Paper: Vitkovskyi, Potapova & Martynova, *Efficiency of application of LSTM neural network layers for the problem of classification of emotions on human face*. ` +
         `Regenerate everything with \`npm run reproduce\`.`,
     ),
@@ -355,6 +226,8 @@ export function reportBlocks(inputs: ReportInputs, figures: ReportFigure[]): Blo
       ),
     );
   }
+  if (inputs.paperRun?.length && first.model.meta.profile !== 'paper')
+    B.push(...paperRunBlocks(inputs.paperRun));
   B.push(
     table(
       ms.map((m) => {
@@ -575,9 +448,18 @@ export function reportBlocks(inputs: ReportInputs, figures: ReportFigure[]): Blo
   // ---------------------------------------------------------------- claims
   B.push(h(2, "The paper's claims"));
   B.push(
+    p(
+      'Each verdict is computed from the numbers in its row. ' +
+        Object.entries(VERDICT_MEANING)
+          .map(([v, m]) => `**${v}**: ${m}`)
+          .join('; ') +
+        '. Paired comparisons use an exact McNemar test on the same test images; group comparisons, 95 % bootstrap CIs.',
+    ),
+  );
+  B.push(
     table(
       claimVerdicts(r, inputs.compare, t4Def).map((c) => ({
-        claim: c.claim,
+        claim: `${c.id}. ${c.claim}`,
         verdict: c.verdict,
         evidence: c.evidence,
       })),
@@ -683,17 +565,23 @@ export interface GenerateOptions {
   provenance?: Provenance | null;
   /** Skip PNG/SVG rendering (no Chromium): the report then lists no figures. */
   noImages?: boolean;
+  /** Paper-scale training status, shown while the report is of the quick profile. */
+  paperRun?: RunStatus[] | null;
 }
 
 /**
- * The whole step of notebook 07: read results/, export every figure to figures/ (PNG, SVG,
+ * The whole step of notebook 09: read results/, export every figure to figures/ (PNG, SVG,
  * HTML), then write paper/REPRODUCTION.md and .html.
  */
 export async function generateReport(
   opts: GenerateOptions,
 ): Promise<{ md: string; html: string; figures: ReportFigure[] }> {
   const loaded = loadResults(opts.resultsDir, { profile: opts.profile });
-  const inputs: ReportInputs = { ...loaded, provenance: opts.provenance ?? null };
+  const inputs: ReportInputs = {
+    ...loaded,
+    provenance: opts.provenance ?? null,
+    paperRun: opts.paperRun ?? null,
+  };
   const r = byModel(inputs.evals);
   const defs = chooseDefinitions(r);
   const named = [

@@ -1,6 +1,6 @@
 /**
  * The report's "Robustness beyond the paper" section and its fig8-* figures, from
- * results/robustness/*.json only (written by `fer robustness` and notebook 08). The section is
+ * results/robustness/*.json only (written by `fer robustness` and notebook 07). The section is
  * left out when that folder holds no results.
  */
 import * as fs from 'node:fs';
@@ -219,7 +219,7 @@ export function robustnessBlocks(inp: RobustnessInputs): Block[] {
   B.push(
     p(
       'The paper tests one corruption (Gaussian noise). Here both models also face salt-and-pepper noise, blur, a square occluder, brightness, contrast, JPEG compression and downscaling, 5 severities each (ImageNet-C protocol, `lib/data/corruptions.ts`), on the same test images with the same corruption seed. ' +
-        "CE = summed errors over severities relative to the CNN (below 1: more robust); relative CE = summed *loss* relative to the clean accuracy, relative to the CNN's loss. Written by `fer robustness` and notebook `08-robustness`.",
+        "CE = summed errors over severities relative to the CNN (below 1: more robust); relative CE = summed *loss* relative to the clean accuracy, relative to the CNN's loss. Written by `fer robustness` and notebook `07-robustness`.",
     ),
   );
   if (inp.pair.length === 2) {

@@ -54,7 +54,10 @@ export interface RobustnessModel {
   dir: string;
 }
 
-/** runs/robust-<model>[-aug], trained with ROBUSTNESS_TRAINING (± augmentation). */
+/**
+ * models/quick/robust-<model>[-aug], trained with ROBUSTNESS_TRAINING (± augmentation); committed
+ * (0.2–0.3 MB each) so that notebook 07 loads them instead of training four models.
+ */
 export function robustnessModels(root = REPO_ROOT): RobustnessModel[] {
   const m = (
     key: RobustnessModel['key'],
@@ -64,7 +67,7 @@ export function robustnessModels(root = REPO_ROOT): RobustnessModel[] {
     key,
     architecture,
     augmentNoise: aug ? AUGMENT_SIGMA : 0,
-    dir: path.join(root, 'runs', `robust-${architecture}${aug ? '-aug' : ''}`),
+    dir: path.join(root, 'models', 'quick', `robust-${architecture}${aug ? '-aug' : ''}`),
   });
   return [
     m('cnn', 'cnn', false),

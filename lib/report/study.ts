@@ -37,6 +37,7 @@ import { compareWithPaper } from '../paper';
 import { PROFILES, defaultOut, loadStudyModel, resolveTrainConfig, train } from '../train';
 import type { ProfileValues } from '../train';
 import type { EpochLog } from '../train/checkpoint';
+import { readTrainLog, runStatus, type RunStatus } from '../train/status';
 import { MODEL_NAMES, type ModelName, type StudyModelMeta } from '../train/meta';
 import { writeJsonAtomic } from '../util/atomic';
 import { FerError } from '../util/errors';
@@ -152,26 +153,11 @@ export function paperModel(
   return meta && meta.profile === 'paper' && meta.architecture === model ? { dir, meta } : null;
 }
 
-/** Epoch lines of `train-log.jsonl` in a saved model's folder (empty if there is none). */
-export function readTrainLog(dir: string): EpochLog[] {
-  const f = path.join(dir, 'train-log.jsonl');
-  if (!fs.existsSync(f)) return [];
-  return fs
-    .readFileSync(f, 'utf8')
-    .split('\n')
-    .map((line, i) => [line.trim(), i + 1] as const)
-    .filter(([line]) => line !== '')
-    .map(([line, n]) => {
-      let e: EpochLog;
-      try {
-        e = JSON.parse(line) as EpochLog;
-      } catch (err) {
-        throw new FerError(`not JSON: ${(err as Error).message}`, f, n);
-      }
-      if (typeof e.epoch !== 'number' || typeof e.val_loss !== 'number')
-        throw new FerError('not an epoch line (epoch, val_loss missing)', f, n);
-      return e;
-    });
+export { readTrainLog } from '../train/status';
+
+/** How far the paper-profile training of each model has got (finished, checkpoint, or none). */
+export function paperRunStatus(root = REPO_ROOT): RunStatus[] {
+  return MODEL_NAMES.map((m) => runStatus(path.join(root, defaultOut(m, 'paper'))));
 }
 
 export interface ObtainedModel extends ModelPlan {

@@ -5,7 +5,7 @@
 // report accuracy, F1, parameters and processing time per image (their Tables 1–5). The paper
 // does not name its hardware, batch size or software versions, so its timings (Table 2) cannot
 // be compared in absolute terms. This notebook records ours: the tfjs backends that work on
-// this machine, the package versions and the hardware. The report (notebook 07) repeats them.
+// this machine, the package versions and the hardware. The report (notebook 09) repeats them.
 //
 // **How these notebooks reach `lib/`.** tslab type-checks every cell with its own compiler
 // and refuses files outside the notebook's folder, so `import … from '../lib/data'` does not

@@ -164,7 +164,7 @@ showTable(
 // %% [markdown]
 // ## Saved for the report
 //
-// The counts above go to `results/data-audit.json`, from which notebook 07 writes the data
+// The counts above go to `results/data-audit.json`, from which notebook 09 writes the data
 // section of `paper/REPRODUCTION.md`.
 
 // %%

@@ -26,7 +26,7 @@ import { execFileSync } from 'child_process';
 console.log(execFileSync('../node_modules/.bin/tsx', ['../scripts/reproduce.ts', '--prepare'], { encoding: 'utf8' }).trim());
 
 // %%
-import { readStudyEnv } from './.lib/env';
+import { readStudyEnv, repoPath } from './.lib/env';
 import { setupBackend, parseBackendName } from './.lib/backend';
 import { buildModel, modelSummary } from './.lib/models';
 import { PROFILES } from './.lib/train';
@@ -58,6 +58,7 @@ void full.dispose();
 
 // %%
 import { planStudyModel, obtainStudyModel, paperModel } from './.lib/report/study';
+import { runStatus, describeRunStatus } from './.lib/train/status';
 const plan = planStudyModel('cnn', env);
 showMarkdown(`**${plan.action === 'load' ? 'Loading' : 'Training'}.** ${plan.why}`);
 const paper = paperModel('cnn');
@@ -65,7 +66,7 @@ if (env.profile === 'quick')
   showMarkdown(
     paper
       ? `A finished paper-profile CNN is saved in \`models/cnn\` (${paper.meta.epochsRun} epochs, ${(paper.meta.wallSeconds / 3600).toFixed(1)} h); \`npm run reproduce -- --profile paper\` uses it.`
-      : 'No finished paper-profile CNN is saved in `models/cnn` yet; this run uses the quick profile.',
+      : `No finished paper-profile CNN is saved in \`models/cnn\` yet; this run uses the quick profile. Paper-scale run: ${describeRunStatus(runStatus(repoPath('models', 'cnn')))}`,
   );
 const cnn = await obtainStudyModel('cnn', env, { log: console.log });
 

@@ -54,6 +54,7 @@ showMarkdown(
 
 // %%
 import { planStudyModel, obtainStudyModel, paperModel } from './.lib/report/study';
+import { runStatus, describeRunStatus } from './.lib/train/status';
 const plan = planStudyModel('cnn-lstm', env);
 showMarkdown(`**${plan.action === 'load' ? 'Loading' : 'Training'}.** ${plan.why}`);
 const paper = paperModel('cnn-lstm');
@@ -61,7 +62,7 @@ if (env.profile === 'quick')
   showMarkdown(
     paper
       ? `A finished paper-profile hybrid is saved in \`models/cnn-lstm\` (${paper.meta.epochsRun} epochs, ${(paper.meta.wallSeconds / 3600).toFixed(1)} h); \`npm run reproduce -- --profile paper\` uses it.`
-      : 'No finished paper-profile hybrid is saved in `models/cnn-lstm` yet; this run uses the quick profile.',
+      : `No finished paper-profile hybrid is saved in \`models/cnn-lstm\` yet; this run uses the quick profile. Paper-scale run: ${describeRunStatus(runStatus(repoPath('models', 'cnn-lstm')))}`,
   );
 const hybrid = await obtainStudyModel('cnn-lstm', env, { log: console.log });
 

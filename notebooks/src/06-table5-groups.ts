@@ -21,7 +21,7 @@ console.log(execFileSync('../node_modules/.bin/tsx', ['../scripts/reproduce.ts',
 // %%
 import { readStudyEnv } from './.lib/env';
 import { SIMPLE_EMOTIONS, COMPLEX_EMOTIONS } from './.lib/data';
-import { loadResults, chooseDefinitions, claimVerdicts } from './.lib/report/report';
+import { loadResults, chooseDefinitions, claimVerdicts, claimsById } from './.lib/report/report';
 import { byModel, fig7Groups, confusionFigure } from './.lib/report/paper-figures';
 import { table5Rows } from './.lib/report/notebook-tables';
 import { groupFindings } from './.lib/report/findings';
@@ -61,4 +61,4 @@ for (const e of loaded.evals) await showFigure(confusionFigure(e), 1.2);
 
 // %%
 showMarkdown(groupFindings(r, groupDef));
-showTable(claimVerdicts(r, loaded.compare, defs.table4.definition as 'weighted' | 'macro').slice(3).map((v) => ({ ...v })), { caption: 'The paper’s claims 4 and 5' });
+showTable(claimsById(claimVerdicts(r, loaded.compare, defs.table4.definition as 'weighted' | 'macro'), ['4', '5']).map((v) => ({ ...v })), { caption: 'The paper’s claims 4 and 5' });

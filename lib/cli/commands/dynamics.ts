@@ -27,7 +27,9 @@ const USAGE = `usage:
   --seed S             seeds the sequences, the models and the bootstrap (default 1)
   --split-seed S       seed of the official split's validation hold-out (default 0)
   --frame-model DIR    use this saved study model (official split) as the per-frame CNN
-  --frame-out DIR      where a per-frame CNN trained here is saved (default runs/dynamics/frame-cnn)
+  --frame-out DIR      where the per-frame CNN is saved; one saved there with the same settings
+                       is loaded, not retrained (default models/quick/dynamics-frame-cnn)
+  --retrain            train the per-frame CNN even if --frame-out holds a matching one
   --width X            per-frame CNN width multiplier (default 0.125)
   --frame-images N     its training faces (default 8000; 0 = all)
   --frame-epochs N     its epochs (default 3)
@@ -76,7 +78,7 @@ export const dynamicsCommand: Command = {
         'out',
         'log-every',
       ],
-      booleans: ['json'],
+      booleans: ['json', 'retrain'],
     });
     if (args.positional.length > 0)
       throw new FerError(`unexpected argument '${args.positional[0]}' (see fer dynamics --help)`);
@@ -96,6 +98,7 @@ export const dynamicsCommand: Command = {
     cfg.cacheDir = flagString(args, 'cache-dir');
     const every = flagNumber(args, 'log-every');
     const r = await runDynamics(cfg, {
+      retrain: args.flags.has('retrain'),
       log: (s) => console.error(s),
       progress: every === undefined ? { every: 50 } : { every },
     });

@@ -38,7 +38,9 @@ const USAGE = `usage:
   --cache-dir DIR          binary cache folder (default data/cache)
   --log-every N            without a terminal: one progress line every N batches
   --quiet                  no progress bar or lines (epoch lines are still printed)
-  --summary                print the model's Keras-style summary (params, FLOPs) and exit`;
+  --summary                print the model's Keras-style summary (params, FLOPs) and exit
+  --status                 print how far the run in --out has got (its checkpoint or the
+                           finished model: epochs, best epoch, time per epoch) and exit`;
 
 const VALUES: Record<string, string> = {
   epochs: 'epochs',
@@ -77,7 +79,7 @@ export const trainCommand: Command = {
         'log-every',
         ...Object.keys(VALUES),
       ],
-      booleans: ['resume', 'quiet', 'summary'],
+      booleans: ['resume', 'quiet', 'summary', 'status'],
     });
     if (args.positional.length > 0)
       throw new FerError(`unexpected argument '${args.positional[0]}' (see fer train --help)`);
@@ -99,6 +101,13 @@ export const trainCommand: Command = {
       cacheDir: flagString(args, 'cache-dir'),
       resume: args.flags.has('resume'),
     });
+    if (args.flags.has('status')) {
+      const { runStatus, describeRunStatus, formatHistory } = await import('../../train/status');
+      const st = runStatus(cfg.out, cfg.checkpointDir);
+      console.log(describeRunStatus(st));
+      if (st.history.length) console.log(formatHistory(st.history));
+      return 0;
+    }
     if (args.flags.has('summary')) {
       const { buildModel, modelSummary } = await import('../../models');
       // Building only initialises weights; the plain cpu backend is enough.

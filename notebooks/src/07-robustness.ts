@@ -1,5 +1,5 @@
 // %% [markdown]
-// # 08 · Robustness beyond the paper
+// # 07 · Robustness beyond the paper
 //
 // **What the paper claims.** LSTM layers make emotion recognition more robust "in real
 // conditions": under added Gaussian noise the CNN+LSTM degrades more gracefully than the CNN

@@ -1,5 +1,5 @@
 // %% [markdown]
-// # 09 · Beyond the paper: emotion dynamics (Table 6)
+// # 08 · Beyond the paper: emotion dynamics (Table 6)
 //
 // **What the paper claims.** LSTM layers matter because emotions change over time, and models
 // with them could *predict* a person's next emotional state. It never tests this: every one of
@@ -63,7 +63,7 @@ const cfg: DynamicsConfig = {
   ...DYNAMICS_QUICK,
   backend: parseBackendName(env.backend),
   csv: env.csv ?? undefined,
-  frameOut: repoPath('runs', 'dynamics', 'frame-cnn'),
+  frameOut: repoPath('models', 'quick', 'dynamics-frame-cnn'),
   out: path.join(env.resultsDir, 'dynamics', 'table6.json'),
   ...(usePaperCnn ? { frameModel: paperCnn, testSequences: 5000, sequences: 20000 } : {}),
 };
@@ -169,7 +169,7 @@ showTable(
 // written atomically to `results/dynamics/table6.json` (also `fer dynamics`).
 
 // %%
-const result = await runDynamics(cfg, { dataset: ds, log: console.log });
+const result = await runDynamics(cfg, { dataset: ds, log: console.log, retrain: env.retrain });
 console.log(`\n${Math.round(result.seconds.total)} s (per-frame CNN training not included: ${Math.round(result.frameModel.trainingSeconds ?? 0)} s)`);
 
 // %% [markdown]

@@ -1,5 +1,5 @@
 // %% [markdown]
-// # 07 · Figures and the reproduction report
+// # 09 · Figures and the reproduction report
 //
 // The paper has seven figures, all charts of its tables (Fig. 4 shows its missing noise code).
 // We rebuild each from our results with the paper's published values as a second series
@@ -20,6 +20,7 @@ import { noiseExamplesFigure, sampleRowsPerClass } from './.lib/report/data-figu
 import { generateReport, loadResults, claimVerdicts, chooseDefinitions } from './.lib/report/report';
 import { byModel } from './.lib/report/paper-figures';
 import { collectProvenance } from './.lib/report/provenance';
+import { paperRunStatus } from './.lib/report/study';
 import { showMarkdown, showTable } from './.lib/report/notebook';
 
 const env = readStudyEnv();
@@ -37,6 +38,7 @@ const report = await generateReport({
   profile: env.profile,
   extraFigures: [fig4],
   provenance: collectProvenance(),
+  paperRun: paperRunStatus(),
 });
 console.log(`${report.figures.length} figures and the report written in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 showTable(report.figures.map((f) => ({ figure: f.name, png: f.png, svg: f.svg ?? '', html: f.html ?? '' })));
@@ -51,9 +53,9 @@ showTable(report.figures.map((f) => ({ figure: f.name, png: f.png, svg: f.svg ??
 showMarkdown(report.figures.map((f) => `**${f.title}**\n\n![${f.name}](${f.png})`).join('\n\n'));
 
 // %% [markdown]
-// ## What holds of the paper's claims
+// ## Which of the paper's claims we reproduce
 //
-// The verdicts are computed from the results (`claimVerdicts` in `lib/report/report.ts`); the
+// The verdicts are computed from the results (`claimVerdicts` in `lib/report/claims.ts`: reproduced or contradicted at 95 % confidence, else undecided); the
 // full reasoning, with every table, is in `paper/REPRODUCTION.md`.
 
 // %%

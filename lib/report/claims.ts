@@ -1,0 +1,233 @@
+/**
+ * The paper's claims, each given a verdict computed from our results.
+ *
+ * The verdict words are about *our confidence*, not about whether the numbers look alike:
+ * - **reproduced**: our result agrees with the claim at 95 % confidence (an exact McNemar test
+ *   on the same test images, or non-overlapping 95 % bootstrap CIs, or an exact count);
+ * - **contradicted**: our result goes against the claim at that confidence;
+ * - **undecided**: neither: the difference is inside our noise, so a larger test set, more
+ *   seeds or the paper-scale models could still tip it either way;
+ * - **not tested**: our results cannot speak to it (a model collapsed to one class, or the
+ *   claim needs data FER2013 does not have).
+ */
+import type { Averaging, CompareResult, EvalResult, McNemarResult } from '../eval/types';
+import type { ModelName } from '../train/meta';
+import { collapse } from './findings';
+import { MODEL_LABEL, type ResultsByModel } from './paper-figures';
+
+export type Verdict = 'reproduced' | 'contradicted' | 'undecided' | 'not tested';
+
+export const VERDICT_MEANING: Record<Verdict, string> = {
+  reproduced: 'our result agrees with the claim at 95 % confidence',
+  contradicted: 'our result goes against the claim at 95 % confidence',
+  undecided: 'the difference is inside our statistical noise',
+  'not tested': 'our results cannot speak to the claim',
+};
+
+export interface ClaimVerdict {
+  /** '1', '2a', '2b', '3', '4', '5': the claim's number in the report. */
+  id: string;
+  claim: string;
+  verdict: Verdict;
+  evidence: string;
+}
+
+const f2 = (x: number) => x.toFixed(2);
+const f3 = (x: number) => x.toFixed(3);
+const signed = (x: number) => (x >= 0 ? '+' : '') + x.toFixed(3);
+const pct = (l: number) => `${+(l * 100).toFixed(1)} %`;
+const pval = (x: number) => (x < 1e-4 ? x.toExponential(1) : x.toFixed(4));
+const ci = (c: { lo: number; hi: number } | null | undefined) =>
+  c ? `[${f3(c.lo)}, ${f3(c.hi)}]` : '';
+
+/** Batch-1 speed-up (CNN time / hybrid time) at or above which "about twice as fast" holds. */
+export const SPEEDUP_REPRODUCED = 1.5;
+
+function mcnemarAt(c: CompareResult | null, level: number): McNemarResult[] {
+  return c?.levels.find((l) => Math.abs(l.level - level) < 1e-9)?.tests ?? [];
+}
+
+/** Which way the paired tests point: 'a' or 'b' when most seeds are significant one way. */
+function pairedWinner(tests: McNemarResult[]): 'a' | 'b' | null {
+  const forA = tests.filter((t) => t.pValue < 0.05 && t.b > t.c).length;
+  const forB = tests.filter((t) => t.pValue < 0.05 && t.c > t.b).length;
+  if (forA > tests.length / 2) return 'a';
+  if (forB > tests.length / 2) return 'b';
+  return null;
+}
+
+function claim1(cnn: EvalResult, lstm: EvalResult, compare: CompareResult | null): ClaimVerdict {
+  const a = cnn.table1.rows[0].accuracy;
+  const b = lstm.table1.rows[0].accuracy;
+  const t = mcnemarAt(compare, 0)[0];
+  const win = t ? pairedWinner([t]) : null;
+  return {
+    id: '1',
+    claim: 'On clean test images the CNN is slightly better than the CNN+LSTM (Table 1).',
+    verdict: win === 'a' ? 'reproduced' : win === 'b' ? 'contradicted' : 'undecided',
+    evidence:
+      `accuracy CNN ${f3(a)} vs CNN+LSTM ${f3(b)} (difference ${signed(a - b)}; paper +0.020)` +
+      (t
+        ? `; McNemar exact p = ${pval(t.pValue)} (CNN right only: ${t.b}, hybrid right only: ${t.c})`
+        : '; no paired test available'),
+  };
+}
+
+function claim2(cnn: EvalResult, lstm: EvalResult): ClaimVerdict[] {
+  const pc = cnn.table2?.params ?? cnn.model.meta.params;
+  const pl = lstm.table2?.params ?? lstm.model.meta.params;
+  const params: ClaimVerdict = {
+    id: '2a',
+    claim: 'The hybrid has fewer parameters than the CNN (Table 2).',
+    // Parameter counts are exact, so there is no noise to be undecided about.
+    verdict: pl < pc ? 'reproduced' : 'contradicted',
+    evidence: `${pl.toLocaleString('en-US')} vs ${pc.toLocaleString('en-US')} parameters (paper 3,121,287 vs 4,478,727)`,
+  };
+  const tc = cnn.table2?.latencyBatch1.medianMs;
+  const tl = lstm.table2?.latencyBatch1.medianMs;
+  const claim = 'The hybrid processes an image about twice as fast as the CNN (Table 2).';
+  if (tc === undefined || tl === undefined || !(tl > 0))
+    return [
+      params,
+      { id: '2b', claim, verdict: 'not tested', evidence: 'no timing in the results' },
+    ];
+  const speed = tc / tl;
+  return [
+    params,
+    {
+      id: '2b',
+      claim,
+      // Timings depend on the backend and machine (the paper names neither), so a hybrid
+      // that is faster but by less than 1.5x is left undecided; a slower one contradicts.
+      verdict:
+        speed >= SPEEDUP_REPRODUCED ? 'reproduced' : speed < 1 ? 'contradicted' : 'undecided',
+      evidence: `batch-1 median ${f2(tl)} ms (hybrid) vs ${f2(tc)} ms (CNN): the hybrid is ${f2(speed)}× as fast (paper 1.87×), on ${cnn.table2?.backend ?? 'an unknown backend'}`,
+    },
+  ];
+}
+
+function claim3(
+  cnn: EvalResult,
+  lstm: EvalResult,
+  compare: CompareResult | null,
+  f1Def: Exclude<Averaging, 'keras'>,
+): ClaimVerdict {
+  const claim =
+    "Under Gaussian noise the hybrid degrades more gracefully; at 30 % its F1 is about twice the CNN's (Tables 3–4).";
+  const top = Math.max(...cnn.table34.levels.map((l) => l.level));
+  const lc = cnn.table34.levels.find((l) => l.level === top);
+  const ll = lstm.table34.levels.find((l) => l.level === top);
+  if (!lc || !ll || top === 0)
+    return {
+      id: '3',
+      claim,
+      verdict: 'not tested',
+      evidence: 'no noisy evaluation in the results',
+    };
+  const fc = lc.f1[f1Def].mean;
+  const fl = ll.f1[f1Def].mean;
+  const ratio = fc > 0 ? fl / fc : Infinity;
+  const tests = mcnemarAt(compare, top);
+  const win = pairedWinner(tests);
+  // The paired test is on correctness (accuracy); the F1 must point the same way for a verdict.
+  const verdict =
+    win === 'b' && fl > fc ? 'reproduced' : win === 'a' && fl < fc ? 'contradicted' : 'undecided';
+  const sig = (w: 'a' | 'b') =>
+    tests.filter((t) => t.pValue < 0.05 && (w === 'a' ? t.b > t.c : t.c > t.b)).length;
+  return {
+    id: '3',
+    claim,
+    verdict,
+    evidence:
+      `at σ = ${pct(top)}: F1 (${f1Def}) hybrid ${f3(fl)} vs CNN ${f3(fc)} (ratio ${Number.isFinite(ratio) ? f2(ratio) : '∞'}; paper 0.11/0.05 = 2.2); ` +
+      `accuracy ${f3(ll.accuracy.mean)} vs ${f3(lc.accuracy.mean)}` +
+      (tests.length
+        ? `; McNemar p < 0.05 for the hybrid in ${sig('b')} and for the CNN in ${sig('a')} of ${tests.length} noise seeds`
+        : '; no paired test available'),
+  };
+}
+
+function claim4(r: ResultsByModel, models: ModelName[]): ClaimVerdict {
+  const parts = models.map((m) => {
+    const rows = (r[m] as EvalResult).table5.rows;
+    const s = rows.find((x) => x.group === 'simple');
+    const c = rows.find((x) => x.group === 'complex');
+    if (!s || !c) return { dir: 0, text: `${MODEL_LABEL[m]}: no group results` };
+    // +1 / -1: simple above / below complex with 95 % CIs apart; 0: the CIs overlap.
+    const dir =
+      s.ci && c.ci
+        ? s.ci.accuracy.lo > c.ci.accuracy.hi
+          ? 1
+          : c.ci.accuracy.lo > s.ci.accuracy.hi
+            ? -1
+            : 0
+        : 0;
+    return {
+      dir,
+      text: `${MODEL_LABEL[m]} accuracy simple ${f3(s.metrics.accuracy)} ${ci(s.ci?.accuracy)} vs complex ${f3(c.metrics.accuracy)} ${ci(c.ci?.accuracy)}`,
+    };
+  });
+  return {
+    id: '4',
+    claim:
+      'Both models do better on simple emotions (happy, sad, surprise) than on complex ones (Table 5).',
+    verdict: parts.every((x) => x.dir === 1)
+      ? 'reproduced'
+      : parts.some((x) => x.dir === -1)
+        ? 'contradicted'
+        : 'undecided',
+    evidence: parts.map((x) => x.text).join('; ') + ' (95 % bootstrap CIs)',
+  };
+}
+
+/** Each of the paper's claims checked against our results, with the numbers behind it. */
+export function claimVerdicts(
+  r: ResultsByModel,
+  compare: CompareResult | null,
+  f1Def: Exclude<Averaging, 'keras'>,
+): ClaimVerdict[] {
+  const cnn = r.cnn;
+  const lstm = r['cnn-lstm'];
+  if (!cnn || !lstm)
+    return [
+      {
+        id: 'all',
+        claim: 'all comparative claims',
+        verdict: 'not tested',
+        evidence: 'results for both models are needed',
+      },
+    ];
+  const out: ClaimVerdict[] = [
+    claim1(cnn, lstm, compare),
+    ...claim2(cnn, lstm),
+    claim3(cnn, lstm, compare, f1Def),
+    claim4(r, ['cnn', 'cnn-lstm']),
+    {
+      id: '5',
+      claim: 'LSTM layers could predict how emotions change over time (future work).',
+      verdict: 'not tested',
+      evidence:
+        'FER2013 holds single still images, so the claim cannot be tested on it (the paper does not test it either); notebook 08 tests it on synthetic sequences of FER2013 faces, beyond the paper.',
+    },
+  ];
+  // A model that answers one class for nearly every image has learned nothing to compare:
+  // its "better" or "worse" is the class balance, so the accuracy claims are not tested.
+  const collapsed = (['cnn', 'cnn-lstm'] as const).flatMap((m) => {
+    const c = collapse(r[m] as EvalResult);
+    return c
+      ? [`${MODEL_LABEL[m]} answers "${c.cls}" for ${(100 * c.share).toFixed(0)} % of clean images`]
+      : [];
+  });
+  if (collapsed.length)
+    for (const v of out)
+      if (['1', '3', '4'].includes(v.id)) {
+        v.verdict = 'not tested';
+        v.evidence = `${collapsed.join('; ')}, so this comparison measures the class balance, not the models (${v.evidence})`;
+      }
+  return out;
+}
+
+/** The claims with the given ids, for a notebook that discusses some of them. */
+export function claimsById(all: ClaimVerdict[], ids: string[]): ClaimVerdict[] {
+  return all.filter((c) => ids.includes(c.id));
+}
