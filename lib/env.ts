@@ -80,6 +80,17 @@ export function readStudyEnv(env: Env = process.env): StudyEnv {
   };
 }
 
+/**
+ * How result files record a path: relative to the repository when it lies inside it, so that
+ * committed results do not carry the absolute paths of the machine that wrote them; else as given.
+ */
+export function portablePath(p: string, root = REPO_ROOT): string {
+  const rel = path.relative(root, path.resolve(p));
+  return rel !== '' && !rel.startsWith('..') && !path.isAbsolute(rel)
+    ? rel.split(path.sep).join('/')
+    : p;
+}
+
 /** A path inside the repository, independent of the notebook's working directory. */
 export function repoPath(...parts: string[]): string {
   return path.join(REPO_ROOT, ...parts);

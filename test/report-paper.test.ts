@@ -14,6 +14,7 @@ import {
   wilsonInterval,
 } from '../lib/report/paper-figures';
 import { claimVerdicts, generateReport, loadResults, reportBlocks } from '../lib/report/report';
+import type { DynamicsResult } from '../lib/dynamics/experiment';
 import type { RunStatus } from '../lib/train/status';
 import { FerError } from '../lib/util/errors';
 import { syntheticStudy } from './report-fixtures';
@@ -253,6 +254,61 @@ describe('report: paper figures and the reproduction report (synthetic results)'
     assert.match(
       md,
       /\| cnn \| in progress \| 2 of ≤ 60 \| 0\.383 \(epoch 2\) \| 0\.410 \| 37 \| wasm \| 1\.2 \|/,
+    );
+  });
+
+  it("adds the emotion-dynamics section and quotes it as claim 5's evidence", () => {
+    const ci = (estimate: number) => ({ estimate, lo: estimate - 0.02, hi: estimate + 0.02 });
+    const row = (model: 'per-frame CNN' | 'CNN+LSTM', acc: number) => ({
+      condition: 'clean',
+      noise: 0,
+      task: 'next' as const,
+      model,
+      predicts: 'x',
+      n: 2000,
+      accuracy: ci(acc),
+      weightedF1: ci(acc - 0.01),
+    });
+    const cmp = (b: 'per-frame CNN' | 'HMM filter', diff: number, pValue: number) => ({
+      condition: 'clean',
+      noise: 0,
+      task: 'next' as const,
+      a: 'CNN+LSTM' as const,
+      b,
+      accuracyDiff: ci(diff),
+      mcnemar: {
+        n: 2000,
+        b: 300,
+        c: 90,
+        accuracyA: 0.478,
+        accuracyB: 0.372,
+        pValue,
+        chi2: 1,
+        chi2PValue: 1,
+      },
+      verdict: 'helps' as const,
+    });
+    const dyn = {
+      experiment: 'emotion-dynamics',
+      config: { T: 8 },
+      frameModel: { architecture: 'cnn', widthMultiplier: 0.125, params: 71527 },
+      rows: [row('per-frame CNN', 0.372), row('CNN+LSTM', 0.478)],
+      comparisons: [cmp('per-frame CNN', 0.105, 1.2e-17), cmp('HMM filter', 0.011, 0.09)],
+      verdict: ['Task (b): the temporal context helps.'],
+    } as unknown as DynamicsResult;
+    const inputs = { ...loadResults(path.join(dir, 'results')), provenance: null, dynamics: dyn };
+    const md = renderMarkdown(reportBlocks(inputs, []));
+    assert.match(md, /## Emotion dynamics beyond the paper \(Table 6\)/);
+    assert.match(
+      md,
+      /\| clean \| \(b\) next state \| CNN\+LSTM \| 47\.8 \| 45\.8–49\.8 \| 46\.8 \|/,
+    );
+    assert.match(md, /Task \(b\): the temporal context helps\./);
+    const five = claimVerdicts(byModel(study.evals), study.compare, 'weighted', dyn)[5];
+    assert.equal(five.verdict, 'not tested');
+    assert.match(
+      five.evidence,
+      /\+10\.5 pp \(McNemar p = 1\.2e-17\) better than persistence, but only \+1\.1 pp/,
     );
   });
 

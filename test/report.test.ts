@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { inflateSync } from 'node:zlib';
-import { REPO_ROOT, readStudyEnv } from '../lib/env';
+import { REPO_ROOT, portablePath, readStudyEnv } from '../lib/env';
 import { chromiumPath, exportFigures, stableSvgIds } from '../lib/report/export';
 import { confusionHeatmap, groupedBars, lineWithBand } from '../lib/report/figures';
 import {
@@ -215,6 +215,12 @@ describe('report: notebook sources (percent format)', () => {
 });
 
 describe('report: study environment variables', () => {
+  it('records paths inside the repository relative to it, others as given', () => {
+    assert.equal(portablePath(path.join(REPO_ROOT, 'models', 'quick', 'cnn')), 'models/quick/cnn');
+    assert.equal(portablePath('/elsewhere/fer2013.csv.gz'), '/elsewhere/fer2013.csv.gz');
+    assert.equal(portablePath(REPO_ROOT), REPO_ROOT);
+  });
+
   it('defaults to the quick profile and auto backend', () => {
     assert.deepEqual(readStudyEnv({}), {
       profile: 'quick',
@@ -343,11 +349,31 @@ describe('report: export through headless Chromium', function () {
     assert.match(html, /Plotly\.newPlot/);
     assert.match(html, /"Export check"/);
     assert.deepEqual(fs.readdirSync(dir).sort(), ['tiny.html', 'tiny.png', 'tiny.svg']);
-    // Plotly's random element ids are replaced: exporting again gives the same SVG bytes.
-    const [again] = await exportFigures([{ name: 'tiny', figure: fig }], dir, {
-      formats: ['svg'],
-    });
-    assert.equal(fs.readFileSync(again.files.svg as string, 'utf8'), svg);
+    // Plotly's random element ids (plot uid, colour-bar gradients) are replaced: exporting
+    // again gives the same SVG bytes, for bars and for a heatmap with a colour bar.
+    const heat = confusionHeatmap(
+      'h',
+      ['a', 'b'],
+      [
+        [3, 1],
+        [0, 4],
+      ],
+    );
+    const svgs = async () =>
+      (
+        await exportFigures(
+          [
+            { name: 'tiny', figure: fig },
+            { name: 'heat', figure: heat },
+          ],
+          dir,
+          { formats: ['svg'] },
+        )
+      ).map((e) => fs.readFileSync(e.files.svg as string, 'utf8'));
+    const [first, second] = [await svgs(), await svgs()];
+    assert.equal(first[0], svg);
+    assert.deepEqual(second, first);
+    fs.rmSync(path.join(dir, 'heat.svg'));
   });
 
   it('derives the SVG ids from the figure, leaving other text alone', () => {

@@ -45,6 +45,7 @@ import {
   type Table6Row,
 } from './table6';
 import { trainTemporalModel, type SequenceFeatures, type TemporalEpochLog } from './train';
+import { portablePath } from '../env';
 
 export interface DynamicsConfig {
   /** Training / validation / test sequences. */
@@ -530,7 +531,7 @@ export async function runDynamics(
     frame = { model, trainRows: rows.train };
     frameInfo = {
       source: loaded ? 'loaded' : 'trained',
-      dir,
+      dir: portablePath(dir),
       architecture: meta.architecture,
       params: meta.params,
       widthMultiplier: meta.widthMultiplier,
@@ -630,7 +631,12 @@ export async function runDynamics(
     gitCommit: gitCommit(),
     backend,
     datasetSha256: ds.sha256,
-    config: cfg,
+    config: {
+      ...cfg,
+      frameOut: portablePath(cfg.frameOut),
+      out: portablePath(cfg.out),
+      ...(cfg.frameModel ? { frameModel: portablePath(cfg.frameModel) } : {}),
+    },
     chain: {
       states: EMOTIONS,
       P,

@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { makeSplit, PAPER_NOISE_LEVELS, SPLIT_NAMES, stratifiedSubset } from '../data';
 import type { FerDataset, SplitName } from '../data';
-import { REPO_ROOT } from '../env';
+import { REPO_ROOT, portablePath } from '../env';
 import { compareWithPaper } from '../paper';
 import type { StudyModelMeta } from '../train/meta';
 import { FerError } from '../util/errors';
@@ -150,7 +150,7 @@ export async function evaluateLoaded(
   return {
     schema: 'fer-eval/1',
     createdAt: new Date().toISOString(),
-    model: { name: modelNameOf(modelDir), dir: modelDir, meta },
+    model: { name: modelNameOf(modelDir), dir: portablePath(modelDir), meta },
     data: info,
     backend: t2?.backend ?? tf.getBackend(),
     ...tables,

@@ -43,6 +43,7 @@ import {
   type RobustnessRun,
 } from './robustness';
 import type { EvalDataInfo, PairedLevelResult, Table34Result } from './types';
+import { portablePath } from '../env';
 
 /** One line: the per-image predictions (41 x n numbers) would take a line each when indented. */
 function writeCompactJson(file: string, value: unknown): void {
@@ -288,7 +289,7 @@ export async function runRobustnessEval(
   } finally {
     model.dispose();
   }
-  const self: ModelRef = { name: modelNameOf(modelDir), dir: modelDir, meta };
+  const self: ModelRef = { name: modelNameOf(modelDir), dir: portablePath(modelDir), meta };
   const base = {
     schema: 'fer-robustness/1' as const,
     data: info,
@@ -328,7 +329,7 @@ export async function runRobustnessEval(
         const refResult: RobustnessResult = {
           ...base,
           createdAt: new Date().toISOString(),
-          model: { name: modelNameOf(refDir), dir: refDir, meta: refLoaded.meta },
+          model: { name: modelNameOf(refDir), dir: portablePath(refDir), meta: refLoaded.meta },
           seconds: (Date.now() - tr) / 1000,
           run: refRun,
           reused: false,
@@ -353,7 +354,7 @@ export async function runRobustnessEval(
     const ce = corruptionErrors(run, refSub);
     reference = {
       name: modelNameOf(refDir),
-      dir: refDir,
+      dir: portablePath(refDir),
       meta: refLoaded.meta,
       clean: refSub.clean,
       cells: refSub.cells,
@@ -540,7 +541,7 @@ export async function runAugmentationExperiment(
       runs.push(p.runs);
       models.push({
         name: modelNameOf(dir),
-        dir,
+        dir: portablePath(dir),
         meta,
         architecture: arch,
         augmentNoise: sigma,

@@ -20,6 +20,7 @@ import {
 } from './evaluate';
 import { pairedLevels, predictLevels } from './experiments';
 import type { CompareResult, EvalResult } from './types';
+import { portablePath } from '../env';
 
 export { defaultComparePath, defaultEvalPath, resultsDir, type EvalOptions } from './evaluate';
 
@@ -74,8 +75,8 @@ export async function runCompare(
       const r: CompareResult = {
         schema: 'fer-compare/1',
         createdAt: new Date().toISOString(),
-        a: { name: modelNameOf(dirA), dir: dirA, meta: a.meta },
-        b: { name: modelNameOf(dirB), dir: dirB, meta: b.meta },
+        a: { name: modelNameOf(dirA), dir: portablePath(dirA), meta: a.meta },
+        b: { name: modelNameOf(dirB), dir: portablePath(dirB), meta: b.meta },
         data: info,
         backend: tf.getBackend(),
         levels: pairedLevels(yTrue, ra.runs, rb.runs),

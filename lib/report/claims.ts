@@ -12,6 +12,8 @@
  */
 import type { Averaging, CompareResult, EvalResult, McNemarResult } from '../eval/types';
 import type { ModelName } from '../train/meta';
+import type { DynamicsResult } from '../dynamics/experiment';
+import { dynamicsEvidence } from './dynamics-report';
 import { collapse } from './findings';
 import { MODEL_LABEL, type ResultsByModel } from './paper-figures';
 
@@ -185,6 +187,7 @@ export function claimVerdicts(
   r: ResultsByModel,
   compare: CompareResult | null,
   f1Def: Exclude<Averaging, 'keras'>,
+  dynamics: DynamicsResult | null = null,
 ): ClaimVerdict[] {
   const cnn = r.cnn;
   const lstm = r['cnn-lstm'];
@@ -207,7 +210,10 @@ export function claimVerdicts(
       claim: 'LSTM layers could predict how emotions change over time (future work).',
       verdict: 'not tested',
       evidence:
-        'FER2013 holds single still images, so the claim cannot be tested on it (the paper does not test it either); notebook 08 tests it on synthetic sequences of FER2013 faces, beyond the paper.',
+        'FER2013 holds single still images, so the claim cannot be tested on it (the paper does not test it either)' +
+        (dynamics && dynamicsEvidence(dynamics)
+          ? `; beyond the paper, ${dynamicsEvidence(dynamics)}.`
+          : '; notebook 08 tests it on synthetic sequences of FER2013 faces, beyond the paper.'),
     },
   ];
   // A model that answers one class for nearly every image has learned nothing to compare:

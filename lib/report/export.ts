@@ -97,7 +97,14 @@ export class FigureRenderer {
         ).Plotly;
         return P.toImage(fig, { format, width, height, scale });
       },
-      { fig, format, width, height, scale },
+      // Plotly names colour-bar gradients after each trace's uid, random unless set.
+      {
+        fig: { ...fig, data: fig.data.map((t, i) => ({ uid: `t${i}`, ...t })) },
+        format,
+        width,
+        height,
+        scale,
+      },
     );
   }
 

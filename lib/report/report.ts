@@ -26,6 +26,8 @@ import {
 } from './paper-figures';
 import { VERDICT_MEANING, claimVerdicts } from './claims';
 import type { Provenance } from './provenance';
+import type { DynamicsResult } from '../dynamics/experiment';
+import { dynamicsBlocks, loadDynamicsResult } from './dynamics-report';
 import { meanEpochSeconds, type RunStatus } from '../train/status';
 
 export { claimVerdicts, claimsById, type ClaimVerdict, type Verdict } from './claims';
@@ -54,6 +56,8 @@ export interface ReportInputs {
   robustness?: RobustnessInputs | null;
   /** How far the paper-scale training has got (models/<model>[.checkpoint]), when known. */
   paperRun?: RunStatus[] | null;
+  /** results/dynamics/table6.json (beyond the paper); the section is left out when null. */
+  dynamics?: DynamicsResult | null;
 }
 
 function readJson<T>(file: string): T | null {
@@ -120,6 +124,7 @@ export function loadResults(
     dataAudit: readJson<DataAuditResult>(path.join(dir, 'data-audit.json')),
     notebookTimes: readJson<NotebookTimes>(path.join(dir, 'notebook-times.json')),
     robustness: loadRobustnessResults(dir),
+    dynamics: loadDynamicsResult(dir),
   };
 }
 
@@ -458,7 +463,7 @@ export function reportBlocks(inputs: ReportInputs, figures: ReportFigure[]): Blo
   );
   B.push(
     table(
-      claimVerdicts(r, inputs.compare, t4Def).map((c) => ({
+      claimVerdicts(r, inputs.compare, t4Def, inputs.dynamics).map((c) => ({
         claim: `${c.id}. ${c.claim}`,
         verdict: c.verdict,
         evidence: c.evidence,
@@ -467,6 +472,7 @@ export function reportBlocks(inputs: ReportInputs, figures: ReportFigure[]): Blo
   );
 
   if (inputs.robustness) B.push(...robustnessBlocks(inputs.robustness));
+  if (inputs.dynamics) B.push(...dynamicsBlocks(inputs.dynamics));
 
   // ---------------------------------------------------------------- figures
   if (figures.length) {

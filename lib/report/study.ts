@@ -14,7 +14,7 @@ import * as tf from '@tensorflow/tfjs';
 import { parseBackendName } from '../backend';
 import { loadFer2013 } from '../data';
 import type { FerDataset } from '../data';
-import { REPO_ROOT, type ProfileName, type StudyEnv } from '../env';
+import { REPO_ROOT, portablePath, type ProfileName, type StudyEnv } from '../env';
 import {
   levelsFor,
   modelNameOf,
@@ -330,7 +330,7 @@ export async function evaluateStudy(
       evals[m.name] = {
         schema: 'fer-eval/1',
         createdAt: new Date().toISOString(),
-        model: { name: modelNameOf(m.dir), dir: m.dir, meta: m.meta },
+        model: { name: modelNameOf(m.dir), dir: portablePath(m.dir), meta: m.meta },
         data: info,
         backend: t2?.backend ?? tf.getBackend(),
         ...tables,

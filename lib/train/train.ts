@@ -19,6 +19,7 @@ import type { FerDataset } from '../data/dataset';
 import { makeSplit, stratifiedSubset } from '../data/split';
 import { imagesToTensor, labelsOf, oneHot } from '../data/tensor';
 import { buildModel, flopsPerImage, paramCounts, reseedDropout } from '../models';
+import { portablePath } from '../env';
 import { FerError } from '../util/errors';
 import { Rng } from '../util/rng';
 import {
@@ -368,6 +369,9 @@ function studyMeta(
     createdAt: new Date().toISOString(),
     config: {
       ...rest,
+      // Relative to the repository when inside it: meta.json travels with committed models.
+      out: portablePath(rest.out),
+      checkpointDir: portablePath(rest.checkpointDir),
       trainImages: rows.train.length,
       valImages: rows.val.length,
       stoppedEarly: state.stopped,
