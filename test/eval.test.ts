@@ -21,33 +21,12 @@ import { table2 } from '../lib/eval/timing';
 import { evaluateLoaded, headlineMetrics, testIndicesFor } from '../lib/eval/evaluate';
 import { aggregateSeeds } from '../lib/eval/stats';
 import { formatEval } from '../lib/eval/format';
-import type { StudyModelMeta } from '../lib/train/meta';
 import { writeJsonAtomic } from '../lib/util/atomic';
 import { FerError } from '../lib/util/errors';
 
-const META: StudyModelMeta = {
-  architecture: 'cnn',
-  params: 259,
-  trainableParams: 259,
-  flopsPerImage: 504,
-  widthMultiplier: 1,
-  profile: 'test',
-  seed: 0,
-  split: 'official',
-  epochsRun: 0,
-  bestEpoch: 0,
-  best: { valLoss: 0, valAccuracy: 0 },
-  backend: 'cpu',
-  gitCommit: null,
-  datasetSha256: 'synthetic',
-  wallSeconds: 0,
-  tfjsVersion: tf.version.tfjs,
-  createdAt: '2020-01-01T00:00:00.000Z',
-  config: {},
-};
 import { compareWithPaper, PAPER } from '../lib/paper';
 import { Rng } from '../lib/util/rng';
-import { tinyModel } from './fixtures/tiny-model';
+import { tinyMeta, tinyModel } from './fixtures/tiny-model';
 
 /** n synthetic faces whose brightness depends on the label, so a model can tell them apart. */
 function syntheticDataset(n: number, seed = 1): FerDataset {
@@ -65,6 +44,7 @@ function syntheticDataset(n: number, seed = 1): FerDataset {
 describe('evaluation on a tiny model', () => {
   let model: tf.LayersModel;
   const ds = syntheticDataset(50);
+  const META = tinyMeta(ds, 'cnn', 1);
   const indices = Int32Array.from({ length: 40 }, (_, i) => i + 5);
   const yTrue = Int32Array.from(indices, (i) => ds.labels[i]);
 

@@ -16,6 +16,7 @@ import type { DynamicsResult } from '../dynamics/experiment';
 import { dynamicsEvidence } from './dynamics-report';
 import { collapse } from './findings';
 import { MODEL_LABEL, type ResultsByModel } from './paper-figures';
+import { ci, f2, f3, pct, pval, signed } from './format';
 
 export type Verdict = 'reproduced' | 'contradicted' | 'undecided' | 'not tested';
 
@@ -33,14 +34,6 @@ export interface ClaimVerdict {
   verdict: Verdict;
   evidence: string;
 }
-
-const f2 = (x: number) => x.toFixed(2);
-const f3 = (x: number) => x.toFixed(3);
-const signed = (x: number) => (x >= 0 ? '+' : '') + x.toFixed(3);
-const pct = (l: number) => `${+(l * 100).toFixed(1)} %`;
-const pval = (x: number) => (x < 1e-4 ? x.toExponential(1) : x.toFixed(4));
-const ci = (c: { lo: number; hi: number } | null | undefined) =>
-  c ? `[${f3(c.lo)}, ${f3(c.hi)}]` : '';
 
 /** Batch-1 speed-up (CNN time / hybrid time) at or above which "about twice as fast" holds. */
 export const SPEEDUP_REPRODUCED = 1.5;

@@ -6,18 +6,14 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { DynamicsResult } from '../dynamics/experiment';
+import { readJsonFile } from '../util/atomic';
 import { FerError } from '../util/errors';
 import { type Block, h, p, table, ul } from './blocks';
 
 export function loadDynamicsResult(resultsDir: string): DynamicsResult | null {
   const file = path.join(resultsDir, 'dynamics', 'table6.json');
   if (!fs.existsSync(file)) return null;
-  let r: DynamicsResult;
-  try {
-    r = JSON.parse(fs.readFileSync(file, 'utf8')) as DynamicsResult;
-  } catch (e) {
-    throw new FerError(`not valid JSON: ${(e as Error).message}`, file);
-  }
+  const r = readJsonFile<DynamicsResult>(file);
   if (r.experiment !== 'emotion-dynamics' || !Array.isArray(r.rows))
     throw new FerError('not an emotion-dynamics result (experiment, rows)', file);
   return r;

@@ -8,11 +8,9 @@ import { PAPER, PAPER_TABLE_NOISE_LEVELS } from '../paper';
 import type { EpochLog } from '../train/checkpoint';
 import type { ModelName, StudyModelMeta } from '../train/meta';
 import { MODEL_LABEL, type ResultsByModel } from './paper-figures';
+import { f3, pct, pval } from './format';
 
-const f3 = (x: number) => x.toFixed(3);
 const signed = (x: number) => (x >= 0 ? '+' : '−') + Math.abs(x).toFixed(3);
-const pct = (l: number) => `${+(l * 100).toFixed(1)} %`;
-const pval = (x: number) => (x < 1e-4 ? x.toExponential(1) : x.toFixed(4));
 const mins = (s: number) => (s < 90 ? `${Math.round(s)} s` : `${(s / 60).toFixed(1)} min`);
 
 /** A model whose predictions are nearly all one class has learned little or nothing. */

@@ -9,11 +9,11 @@ import { PAPER, PAPER_TABLE_NOISE_LEVELS } from '../paper';
 import type { ModelName } from '../train/meta';
 import { MODEL_LABEL, wilsonInterval, type ResultsByModel } from './paper-figures';
 import type { Row } from './tables';
+import { pval } from './format';
 
 const ci = (c: { lo: number; hi: number } | null | undefined): string =>
   c ? `${c.lo.toFixed(3)}–${c.hi.toFixed(3)}` : '—';
 const pct = (l: number) => (l === 0 ? 'clean' : `${+(l * 100).toFixed(1)} %`);
-const pval = (x: number) => (x < 1e-4 ? x.toExponential(1) : x.toFixed(4));
 
 function models(r: ResultsByModel): ModelName[] {
   return (['cnn', 'cnn-lstm'] as const).filter((m) => r[m]);

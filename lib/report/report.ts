@@ -11,7 +11,7 @@ import * as path from 'node:path';
 import type { Averaging, CompareResult, EvalResult } from '../eval/types';
 import { PAPER, PAPER_TABLE_NOISE_LEVELS } from '../paper';
 import type { ModelName } from '../train/meta';
-import { writeFileAtomic } from '../util/atomic';
+import { readJsonFile, writeFileAtomic } from '../util/atomic';
 import { FerError } from '../util/errors';
 import { type Block, h, p, renderHtml, renderMarkdown, table, ul } from './blocks';
 import type { DataAuditResult } from './data-audit';
@@ -38,6 +38,7 @@ import {
   type RobustnessInputs,
 } from './robustness-report';
 import type { Row } from './tables';
+import { ci, pct, pval } from './format';
 
 export interface NotebookTimes {
   profile: string;
@@ -61,12 +62,7 @@ export interface ReportInputs {
 }
 
 function readJson<T>(file: string): T | null {
-  if (!fs.existsSync(file)) return null;
-  try {
-    return JSON.parse(fs.readFileSync(file, 'utf8')) as T;
-  } catch (e) {
-    throw new FerError(`not valid JSON: ${(e as Error).message}`, file);
-  }
+  return fs.existsSync(file) ? readJsonFile<T>(file) : null;
 }
 
 /**
@@ -127,12 +123,6 @@ export function loadResults(
     dynamics: loadDynamicsResult(dir),
   };
 }
-
-const f3 = (x: number) => x.toFixed(3);
-const pct = (l: number) => `${+(l * 100).toFixed(1)} %`;
-const pval = (x: number) => (x < 1e-4 ? x.toExponential(1) : x.toFixed(4));
-const ci = (c: { lo: number; hi: number } | null | undefined) =>
-  c ? `[${f3(c.lo)}, ${f3(c.hi)}]` : '—';
 
 function modelsOf(r: ResultsByModel): ModelName[] {
   return (['cnn', 'cnn-lstm'] as const).filter((m) => r[m]);

@@ -6,7 +6,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { AugmentationResult, RobustnessResult } from '../eval/robustness-run';
-import { FerError } from '../util/errors';
+import { readJsonFile } from '../util/atomic';
 import { type Block, h, p, table } from './blocks';
 import type { NamedFigure } from './paper-figures';
 import {
@@ -18,6 +18,7 @@ import {
   robustnessHeatmap,
 } from './robustness-figures';
 import type { Row } from './tables';
+import { pval, signed } from './format';
 
 export interface RobustnessInputs {
   /** The CNN and the hybrid of the main comparison (plain training), CNN first. */
@@ -29,14 +30,6 @@ export interface RobustnessInputs {
 
 const isAugmented = (r: RobustnessResult): boolean =>
   typeof r.model.meta.config.augmentNoise === 'number' && r.model.meta.config.augmentNoise > 0;
-
-function readJson<T>(file: string): T {
-  try {
-    return JSON.parse(fs.readFileSync(file, 'utf8')) as T;
-  } catch (e) {
-    throw new FerError(`not valid JSON: ${(e as Error).message}`, file);
-  }
-}
 
 /**
  * Read results/robustness/. The main pair is the newest plain hybrid result that has a plain CNN
@@ -52,7 +45,7 @@ export function loadRobustnessResults(resultsDir: string): RobustnessInputs | nu
     .readdirSync(dir)
     .filter((x) => x.endsWith('.json'))
     .sort()) {
-    const j = readJson<{ schema?: string }>(path.join(dir, f));
+    const j = readJsonFile<{ schema?: string }>(path.join(dir, f));
     if (j.schema === 'fer-robustness/1') all.push(j as RobustnessResult);
     else if (j.schema === 'fer-augmentation/1') augmentation = j as AugmentationResult;
   }
@@ -116,8 +109,6 @@ export function robustnessFigures(inp: RobustnessInputs): NamedFigure[] {
 }
 
 const f3 = (x: number): string => (Number.isFinite(x) ? x.toFixed(3) : '—');
-const signed = (x: number): string => `${x >= 0 ? '+' : ''}${x.toFixed(3)}`;
-const pval = (x: number): string => (x < 1e-4 ? x.toExponential(1) : x.toFixed(4));
 
 /** Per family: mean accuracy over severities for every model. */
 export function familyTable(models: RobustnessResult[]): Row[] {

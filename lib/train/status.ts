@@ -6,6 +6,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { readJsonFile } from '../util/atomic';
 import { FerError } from '../util/errors';
 import type { BestSoFar, EpochLog, TrainState } from './checkpoint';
 import type { StudyModelMeta } from './meta';
@@ -26,14 +27,6 @@ export interface RunStatus {
   backend: string | null;
   /** Early stopping ended the run (finished, or in a checkpoint that was not yet saved out). */
   stoppedEarly: boolean;
-}
-
-function readJson<T>(file: string): T {
-  try {
-    return JSON.parse(fs.readFileSync(file, 'utf8')) as T;
-  } catch (e) {
-    throw new FerError(`not valid JSON: ${(e as Error).message}`, file);
-  }
 }
 
 /** Epoch lines of `train-log.jsonl` in a saved model's folder (empty if there is none). */
@@ -67,7 +60,7 @@ export function runStatus(
   const stateFile = path.join(checkpointDir, 'state.json');
   const base = { out, checkpointDir };
   if (fs.existsSync(metaFile)) {
-    const meta = readJson<StudyModelMeta>(metaFile);
+    const meta = readJsonFile<StudyModelMeta>(metaFile);
     const history = readTrainLog(out);
     const maxEpochs = typeof meta.config.epochs === 'number' ? meta.config.epochs : null;
     return {
@@ -86,7 +79,7 @@ export function runStatus(
     };
   }
   if (fs.existsSync(stateFile)) {
-    const s = readJson<TrainState>(stateFile);
+    const s = readJsonFile<TrainState>(stateFile);
     if (typeof s.epoch !== 'number' || !Array.isArray(s.history) || !s.config)
       throw new FerError('not a training checkpoint state (epoch, history, config)', stateFile);
     return {

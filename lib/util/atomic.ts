@@ -1,5 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { FerError } from './errors';
 
 /** A temp name in the same directory, so the final rename is atomic on one filesystem. */
 export function tempPath(target: string): string {
@@ -24,6 +25,15 @@ export function writeFileAtomic(target: string, data: string | Uint8Array): void
 
 export function writeJsonAtomic(target: string, value: unknown): void {
   writeFileAtomic(target, JSON.stringify(value, null, 2) + '\n');
+}
+
+/** The reading side: parse a JSON file, or a FerError that names the file. */
+export function readJsonFile<T>(file: string): T {
+  try {
+    return JSON.parse(fs.readFileSync(file, 'utf8')) as T;
+  } catch (e) {
+    throw new FerError(`not valid JSON: ${(e as Error).message}`, file);
+  }
 }
 
 /**
