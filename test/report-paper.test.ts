@@ -227,6 +227,7 @@ describe('report: paper figures and the reproduction report (synthetic results)'
       wallSeconds: 4440,
       backend: 'wasm',
       stoppedEarly: false,
+      partial: null,
     };
     const md = renderMarkdown(
       reportBlocks(

@@ -17,6 +17,7 @@ import {
   type TrainResult,
 } from '../lib/train';
 import { recoverCheckpointDir } from '../lib/train/checkpoint';
+import { describeRunStatus, runStatus } from '../lib/train/status';
 import { syntheticFer, writeFerCsv } from '../lib/train/synthetic';
 import { FerError } from '../lib/util/errors';
 
@@ -25,7 +26,7 @@ const ROOT = path.resolve(__dirname, '..');
 /** Runs `fer train …` as a child; resolves with its exit code and output. */
 function fer(
   args: string[],
-  onStderr?: (all: string, kill: () => void) => void,
+  onStderr?: (all: string, kill: (sig?: NodeJS.Signals) => void) => void,
 ): Promise<{ code: number | null; signal: string | null; stderr: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', 'tsx', 'lib/cli/index.ts', ...args], {
@@ -36,7 +37,7 @@ function fer(
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => {
       stderr += d.toString();
-      onStderr?.(stderr, () => child.kill('SIGKILL'));
+      onStderr?.(stderr, (sig = 'SIGKILL') => child.kill(sig));
     });
     child.on('error', reject);
     child.on('close', (code, signal) => resolve({ code, signal, stderr }));
@@ -209,13 +210,42 @@ describe('train', function () {
       writeFerCsv(csv, syntheticFer({ n: 400, noise: 60 }));
     });
 
+    // The uninterrupted run every interrupted one is compared with, started once.
+    let reference: ReturnType<typeof fer> | null = null;
+    const full = (): string => path.join(tmp, 'full');
+    const uninterrupted = () => (reference ??= fer(common(full())));
+
+    /** Bit-identical weights, the same metrics epoch by epoch, the same best epoch. */
+    function assertSameAsFull(out: string): void {
+      assert.ok(
+        fs
+          .readFileSync(path.join(full(), 'weights.bin'))
+          .equals(fs.readFileSync(path.join(out, 'weights.bin'))),
+        'final weights differ',
+      );
+      const strip = (f: string): unknown[] =>
+        fs
+          .readFileSync(f, 'utf8')
+          .trim()
+          .split('\n')
+          .map((l) => ({ ...JSON.parse(l), seconds: 0 }));
+      assert.deepEqual(
+        strip(path.join(out, 'train-log.jsonl')),
+        strip(path.join(full(), 'train-log.jsonl')),
+      );
+      const ma = JSON.parse(fs.readFileSync(path.join(full(), 'meta.json'), 'utf8'));
+      const mb = JSON.parse(fs.readFileSync(path.join(out, 'meta.json'), 'utf8'));
+      assert.deepEqual(mb.best, ma.best);
+      assert.equal(mb.epochsRun, 3);
+    }
+
     it('SIGKILL mid-epoch 2, --resume: loses at most one epoch, ends identical', async () => {
-      const full = path.join(tmp, 'full');
       const killed = path.join(tmp, 'killed');
-      // The uninterrupted run and the run to be killed go side by side.
+      // The uninterrupted run and the run to be killed go side by side. Mid-epoch saves are
+      // off, so the kill falls back to the end-of-epoch checkpoint.
       const [a, b] = await Promise.all([
-        fer(common(full)),
-        fer(common(killed), (err, kill) => {
+        uninterrupted(),
+        fer([...common(killed), '--checkpoint-minutes', '0'], (err, kill) => {
           if (/epoch 2\/3 batch 2\//.test(err)) kill();
         }),
       ]);
@@ -228,27 +258,61 @@ describe('train', function () {
       const c = await fer([...common(killed), '--resume']);
       assert.equal(c.code, 0, c.stderr);
       assert.match(c.stderr, /resuming from .* after epoch 1/);
-      // Bit-identical weights and the same metrics, epoch by epoch.
-      assert.ok(
-        fs
-          .readFileSync(path.join(full, 'weights.bin'))
-          .equals(fs.readFileSync(path.join(killed, 'weights.bin'))),
-        'final weights differ',
+      assert.doesNotMatch(c.stderr, /continuing epoch/);
+      assertSameAsFull(killed);
+    });
+
+    it('SIGTERM mid-epoch 2: saves that batch, exits 130, --resume continues there identically', async () => {
+      const stopped = path.join(tmp, 'sigterm');
+      let sent = false;
+      const b = await fer(common(stopped), (err, kill) => {
+        if (!sent && /epoch 2\/3 batch 3\//.test(err)) {
+          sent = true;
+          kill('SIGTERM');
+        }
+      });
+      assert.equal(b.code, 130, b.stderr);
+      assert.match(b.stderr, /SIGTERM: stopping after this batch/);
+      assert.match(
+        b.stderr,
+        /interrupted: saved epoch 2 at batch \d+\/\d+; continue with --resume/,
       );
-      const strip = (f: string): unknown[] =>
-        fs
-          .readFileSync(f, 'utf8')
-          .trim()
-          .split('\n')
-          .map((l) => ({ ...JSON.parse(l), seconds: 0 }));
-      assert.deepEqual(
-        strip(path.join(killed, 'train-log.jsonl')),
-        strip(path.join(full, 'train-log.jsonl')),
+      assert.doesNotMatch(b.stderr, /at .*\.ts:\d+/); // no stack
+      assert.ok(!fs.existsSync(path.join(stopped, 'model.json')));
+      const state = JSON.parse(fs.readFileSync(`${stopped}.checkpoint/state.json`, 'utf8'));
+      assert.equal(state.epoch, 1);
+      assert.equal(state.partial.epoch, 2);
+      assert.ok(state.partial.batch >= 3 && state.partial.batch < state.partial.batches);
+      const st = runStatus(stopped);
+      assert.deepEqual(st.partial, {
+        epoch: 2,
+        batch: state.partial.batch,
+        batches: state.partial.batches,
+      });
+      assert.match(
+        describeRunStatus(st),
+        /epoch 2 saved part-way \(batch \d+ of \d+\), --resume continues there/,
       );
-      const ma = JSON.parse(fs.readFileSync(path.join(full, 'meta.json'), 'utf8'));
-      const mb = JSON.parse(fs.readFileSync(path.join(killed, 'meta.json'), 'utf8'));
-      assert.deepEqual(mb.best, ma.best);
-      assert.equal(mb.epochsRun, 3);
+
+      const [a, c] = await Promise.all([uninterrupted(), fer([...common(stopped), '--resume'])]);
+      assert.equal(a.code, 0, a.stderr);
+      assert.equal(c.code, 0, c.stderr);
+      assert.match(c.stderr, new RegExp(`continuing epoch 2 at batch ${state.partial.batch + 1}/`));
+      assertSameAsFull(stopped);
+    });
+
+    it('checkpoints inside epochs (--checkpoint-minutes), SIGKILL: resumes mid-epoch, identical', async () => {
+      const killed = path.join(tmp, 'killed-mid');
+      // A save after every batch, and a kill that may land while one is being written.
+      const b = await fer([...common(killed), '--checkpoint-minutes', '1e-9'], (err, kill) => {
+        if (/epoch 2\/3 batch 4\//.test(err)) kill();
+      });
+      assert.equal(b.signal, 'SIGKILL', b.stderr);
+      const c = await fer([...common(killed), '--resume']);
+      assert.equal(c.code, 0, c.stderr);
+      assert.match(c.stderr, /continuing epoch 2 at batch [3-9]\//);
+      await uninterrupted();
+      assertSameAsFull(killed);
     });
 
     it('an unreadable checkpoint is a clear error and is left as it was', async () => {

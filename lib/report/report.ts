@@ -158,7 +158,7 @@ function paperRunBlocks(runs: RunStatus[]): Block[] {
     h(2, 'The paper-scale run'),
     p(
       `${done} of ${runs.length} paper-profile models ${done === 1 ? 'has' : 'have'} finished training. ` +
-        'They train on all 25,838 training images at full width for up to 60 epochs, with early stopping, checkpointed after every epoch so that the run continues across sessions (`fer train --model <m> --profile paper --resume`; `fer train --model <m> --profile paper --status` shows this table). ' +
+        'They train on all 25,838 training images at full width for up to 60 epochs, with early stopping, checkpointed after every epoch and every 10 minutes inside one, so that the run continues across sessions (`fer train --model <m> --profile paper --resume`; `fer train --model <m> --profile paper --status` shows this table). ' +
         'Validation accuracy is measured on the 2,871 images held out of the training rows, never on the test set. ' +
         "Until both models finish, the tables below are the quick profile's.",
     ),
@@ -170,7 +170,10 @@ function paperRunBlocks(runs: RunStatus[]): Block[] {
           model: x.model ?? path.basename(x.out),
           state: x.state,
           epochs:
-            x.maxEpochs !== null ? `${x.epochsDone} of ≤ ${x.maxEpochs}` : String(x.epochsDone),
+            (x.maxEpochs !== null ? `${x.epochsDone} of ≤ ${x.maxEpochs}` : String(x.epochsDone)) +
+            (x.partial
+              ? ` (+ ${Math.round((100 * x.partial.batch) / x.partial.batches)} % of epoch ${x.partial.epoch})`
+              : ''),
           'best val accuracy': x.best
             ? `${x.best.valAccuracy.toFixed(3)} (epoch ${x.best.epoch})`
             : '—',

@@ -1,7 +1,8 @@
 /**
- * Per-epoch training checkpoints. One folder, replaced atomically (writeDirAtomic) after every
- * epoch, holds everything the next epoch depends on, so `--resume` after a kill at any moment
- * repeats at most the interrupted epoch and then follows the uninterrupted run bit for bit:
+ * Training checkpoints. One folder, replaced atomically (writeDirAtomic) after every epoch and
+ * every few minutes inside one (and on SIGINT/SIGTERM), holds everything the next batch depends
+ * on, so `--resume` after a kill at any moment repeats at most the batches since the last save
+ * and then follows the uninterrupted run bit for bit:
  *
  *   state.json     epoch, config, RNG state, LR-schedule and early-stopping state, best-so-far,
  *                  Adam's bias-correction powers, the epoch log, weight specs
@@ -45,12 +46,35 @@ export interface BestSoFar {
   valAccuracy: number;
 }
 
+/**
+ * An epoch saved part-way through. The batch order is not stored: it is redrawn from the RNG
+ * state at the start of the epoch (`epochRng`), and `TrainState.rng` is the state after the
+ * last finished batch, so the remaining batches get the same dropout masks as without a stop.
+ */
+export interface PartialEpoch {
+  /** The epoch in progress (TrainState.epoch + 1). */
+  epoch: number;
+  /** Batches of it already trained, of `batches`. */
+  batch: number;
+  batches: number;
+  epochRng: RngState;
+  /** Running sums behind the epoch's loss/accuracy (image-weighted) and the images seen. */
+  lossSum: number;
+  accSum: number;
+  seen: number;
+  /** Wall seconds spent in this epoch so far. */
+  seconds: number;
+}
+
 export interface TrainState {
   version: number;
   config: TrainConfig;
   /** Epochs completed. */
   epoch: number;
+  /** RNG state after the last completed epoch, or after `partial.batch` batches of the next. */
   rng: RngState;
+  /** Set when the checkpoint was taken inside an epoch (absent in checkpoints before it existed). */
+  partial?: PartialEpoch | null;
   lr: number;
   best: BestSoFar | null;
   /** Epochs since val_loss last improved (early stopping / LR plateau). */

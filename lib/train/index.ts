@@ -11,7 +11,15 @@ export {
   defaultOut,
 } from './config';
 export { noiseAugmentedImages } from './augment';
-export { train, evaluateLoss, trainValRows, type TrainOptions, type TrainResult } from './train';
+export {
+  train,
+  evaluateLoss,
+  trainValRows,
+  TrainingInterrupted,
+  DEFAULT_CHECKPOINT_MINUTES,
+  type TrainOptions,
+  type TrainResult,
+} from './train';
 export { saveStudyModel, loadStudyModel, dirSaveHandler, dirLoadHandler, gitCommit } from './io';
-export { type EpochLog, type TrainState, loadCheckpoint } from './checkpoint';
+export { type EpochLog, type PartialEpoch, type TrainState, loadCheckpoint } from './checkpoint';
 export { type StudyModelMeta, type ModelName, MODEL_NAMES } from './meta';

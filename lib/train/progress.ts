@@ -9,6 +9,8 @@ export interface ProgressOptions {
   tty?: boolean;
   /** Non-TTY: one line every this many batches (default: about ten per epoch). */
   every?: number;
+  /** Images already trained when this epoch was resumed part-way (kept out of img/s). */
+  startImages?: number;
 }
 
 export const fmtMetric = (v: number): string => v.toFixed(4);
@@ -28,6 +30,7 @@ export class EpochProgress {
   private readonly write: (s: string) => void;
   private readonly tty: boolean;
   private readonly every: number;
+  private readonly startImages: number;
 
   constructor(
     private readonly epoch: number,
@@ -39,12 +42,13 @@ export class EpochProgress {
     this.write = opts.write ?? ((s) => process.stderr.write(s));
     this.tty = opts.tty ?? Boolean(process.stderr.isTTY);
     this.every = opts.every ?? Math.max(1, Math.round(batches / 10));
+    this.startImages = opts.startImages ?? 0;
   }
 
   /** After batch `batch` (1-based), `images` seen so far, running means of loss/accuracy. */
   update(batch: number, images: number, loss: number, accuracy: number): void {
     const secs = (Date.now() - this.t0) / 1000;
-    const rate = images / Math.max(secs, 1e-9);
+    const rate = (images - this.startImages) / Math.max(secs, 1e-9);
     const eta = (this.totalImages - images) / rate;
     const stats = `${Math.round(rate)} img/s - ETA ${fmtSeconds(eta)} - loss: ${fmtMetric(loss)} - accuracy: ${fmtMetric(accuracy)}`;
     if (this.tty) {

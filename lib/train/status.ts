@@ -27,6 +27,8 @@ export interface RunStatus {
   backend: string | null;
   /** Early stopping ended the run (finished, or in a checkpoint that was not yet saved out). */
   stoppedEarly: boolean;
+  /** The epoch a mid-epoch checkpoint is inside, and how many of its batches are done. */
+  partial: { epoch: number; batch: number; batches: number } | null;
 }
 
 /** Epoch lines of `train-log.jsonl` in a saved model's folder (empty if there is none). */
@@ -76,6 +78,7 @@ export function runStatus(
       wallSeconds: meta.wallSeconds,
       backend: meta.backend,
       stoppedEarly: maxEpochs !== null && meta.epochsRun < maxEpochs,
+      partial: null,
     };
   }
   if (fs.existsSync(stateFile)) {
@@ -95,6 +98,9 @@ export function runStatus(
       wallSeconds: s.wallSeconds,
       backend: s.backend,
       stoppedEarly: s.stopped,
+      partial: s.partial
+        ? { epoch: s.partial.epoch, batch: s.partial.batch, batches: s.partial.batches }
+        : null,
     };
   }
   return {
@@ -110,6 +116,7 @@ export function runStatus(
     wallSeconds: 0,
     backend: null,
     stoppedEarly: false,
+    partial: null,
   };
 }
 
@@ -138,6 +145,9 @@ export function describeRunStatus(s: RunStatus): string {
     `; ${best}` +
     (left !== null && mean !== null && !s.stoppedEarly
       ? `; at most ${left} epochs (${hours(left * mean)}) left, fewer if early stopping ends it`
+      : '') +
+    (s.partial
+      ? `; epoch ${s.partial.epoch} saved part-way (batch ${s.partial.batch} of ${s.partial.batches}), --resume continues there`
       : '') +
     (s.stoppedEarly ? '; early stopping has ended it: one more --resume saves the model' : '') +
     '.'

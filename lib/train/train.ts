@@ -46,7 +46,28 @@ export interface TrainOptions {
   progress?: boolean | { tty?: boolean; every?: number; write?: (s: string) => void };
   /** Keep the checkpoint folder after a successful run (default: removed). */
   keepCheckpoint?: boolean;
+  /**
+   * When aborted, training stops after the batch in progress, saves a mid-epoch checkpoint
+   * and rejects with TrainingInterrupted (the CLI aborts on SIGINT/SIGTERM).
+   */
+  signal?: AbortSignal;
 }
+
+/** Training was stopped on request; the checkpoint it names resumes it without loss. */
+export class TrainingInterrupted extends FerError {
+  constructor(
+    message: string,
+    checkpointDir: string,
+    readonly epoch: number,
+    readonly batch: number,
+  ) {
+    super(message, checkpointDir);
+    this.name = 'TrainingInterrupted';
+  }
+}
+
+/** Minutes between mid-epoch checkpoints when the config does not say. */
+export const DEFAULT_CHECKPOINT_MINUTES = 10;
 
 export interface TrainResult {
   model: tf.LayersModel;
@@ -224,18 +245,43 @@ export async function train(cfg: TrainConfig, opts: TrainOptions = {}): Promise<
   const augment = cfg.augmentNoise ?? 0;
   if (augment > 0) log(`noise augmentation: each training image gets sigma ~ U(0, ${augment})`);
   const progressOpts = typeof opts.progress === 'object' ? opts.progress : {};
+  const everyMs = (cfg.checkpointMinutes ?? DEFAULT_CHECKPOINT_MINUTES) * 60_000;
+  let lastSave = Date.now();
+  const adam = optimizer as unknown as AdamInternals;
+  const adamAccBeta = (): [number, number] => [
+    adam.accBeta1.dataSync()[0],
+    adam.accBeta2.dataSync()[0],
+  ];
+  const save = async (s: TrainState): Promise<void> => {
+    const optWeights = await optimizer.getWeights();
+    await saveCheckpoint(cfg.checkpointDir, s, model.getWeights(), optWeights, best);
+    optWeights[0].tensor.dispose(); // the iteration count is a fresh scalar; the rest are live
+    lastSave = Date.now();
+  };
+  if (state.partial && state.partial.epoch === state.epoch + 1)
+    log(`continuing epoch ${state.partial.epoch} at batch ${state.partial.batch + 1}/${nBatches}`);
   while (state.epoch < cfg.epochs && !state.stopped) {
     const epoch = state.epoch + 1;
     const te = Date.now();
-    const order = rng.shuffle(Int32Array.from(rows.train));
+    // A mid-epoch checkpoint: redraw the same order from the epoch's starting RNG state; the
+    // live RNG (restored from state.rng) is already past the finished batches' dropout seeds.
+    const partial = state.partial?.epoch === epoch ? state.partial : null;
+    const epochRng = partial ? partial.epochRng : rng.getState();
+    const order = (partial ? Rng.fromState(partial.epochRng) : rng).shuffle(
+      Int32Array.from(rows.train),
+    );
     const bar =
       opts.progress === false
         ? null
-        : new EpochProgress(epoch, cfg.epochs, order.length, nBatches, progressOpts);
-    let lossSum = 0;
-    let accSum = 0;
-    let seen = 0;
-    for (let b = 0; b < nBatches; b++) {
+        : new EpochProgress(epoch, cfg.epochs, order.length, nBatches, {
+            ...progressOpts,
+            startImages: partial?.seen ?? 0,
+          });
+    let lossSum = partial?.lossSum ?? 0;
+    let accSum = partial?.accSum ?? 0;
+    let seen = partial?.seen ?? 0;
+    const priorSeconds = partial?.seconds ?? 0;
+    for (let b = partial?.batch ?? 0; b < nBatches; b++) {
       const idx = order.subarray(
         b * cfg.batchSize,
         Math.min((b + 1) * cfg.batchSize, order.length),
@@ -249,8 +295,8 @@ export async function train(cfg: TrainConfig, opts: TrainOptions = {}): Promise<
       if (!Number.isFinite(loss))
         throw new FerError(
           `loss is ${loss} at epoch ${epoch}, batch ${b + 1}: training diverged (lower --lr?). ` +
-            (state.epoch > 0
-              ? `The checkpoint of epoch ${state.epoch} is intact.`
+            (state.epoch > 0 || state.partial
+              ? `The last checkpoint (${describeSaved(state, nBatches)}) is intact.`
               : 'Nothing was saved.'),
           cfg.checkpointDir,
         );
@@ -258,6 +304,37 @@ export async function train(cfg: TrainConfig, opts: TrainOptions = {}): Promise<
       accSum += acc * idx.length;
       seen += idx.length;
       bar?.update(b + 1, seen, lossSum / seen, accSum / seen);
+      // trainOnBatch resolves without returning to the event loop, so a signal's handler
+      // (and with it the abort) would only run after training; give it a turn per batch.
+      if (opts.signal) await new Promise((r) => setImmediate(r));
+      const stop = opts.signal?.aborted === true;
+      if (b + 1 < nBatches && (stop || (everyMs > 0 && Date.now() - lastSave >= everyMs))) {
+        state = {
+          ...state,
+          rng: rng.getState(),
+          adamAccBeta: adamAccBeta(),
+          partial: {
+            epoch,
+            batch: b + 1,
+            batches: nBatches,
+            epochRng,
+            lossSum,
+            accSum,
+            seen,
+            seconds: priorSeconds + (Date.now() - te) / 1000,
+          },
+        };
+        await save(state);
+        if (stop) {
+          bar?.done();
+          throw new TrainingInterrupted(
+            `interrupted: saved ${describeSaved(state, nBatches)}; continue with --resume`,
+            cfg.checkpointDir,
+            epoch,
+            b + 1,
+          );
+        }
+      }
     }
     bar?.done();
     const val = evaluateLoss(model, ds, rows.val);
@@ -265,12 +342,12 @@ export async function train(cfg: TrainConfig, opts: TrainOptions = {}): Promise<
     if (!Number.isFinite(val.loss))
       throw new FerError(
         `val_loss is ${val.loss} after epoch ${epoch}: training diverged (lower --lr?). ` +
-          (state.epoch > 0
-            ? `The checkpoint of epoch ${state.epoch} is intact.`
+          (state.epoch > 0 || state.partial
+            ? `The last checkpoint (${describeSaved(state, nBatches)}) is intact.`
             : 'Nothing was saved.'),
         cfg.checkpointDir,
       );
-    const seconds = (Date.now() - te) / 1000;
+    const seconds = priorSeconds + (Date.now() - te) / 1000;
     const entry: EpochLog = {
       epoch,
       loss: lossSum / seen,
@@ -306,18 +383,23 @@ export async function train(cfg: TrainConfig, opts: TrainOptions = {}): Promise<
         );
       }
     }
-    const adam = optimizer as unknown as AdamInternals;
     state = {
       ...state,
       epoch,
       rng: rng.getState(),
+      partial: null,
       history: [...state.history, entry],
       wallSeconds: state.wallSeconds + seconds,
-      adamAccBeta: [adam.accBeta1.dataSync()[0], adam.accBeta2.dataSync()[0]],
+      adamAccBeta: adamAccBeta(),
     };
-    const optWeights = await optimizer.getWeights();
-    await saveCheckpoint(cfg.checkpointDir, state, model.getWeights(), optWeights, best);
-    optWeights[0].tensor.dispose(); // the iteration count is a fresh scalar; the rest are live
+    await save(state);
+    if (opts.signal?.aborted && state.epoch < cfg.epochs && !state.stopped)
+      throw new TrainingInterrupted(
+        `interrupted: saved ${describeSaved(state, nBatches)}; continue with --resume`,
+        cfg.checkpointDir,
+        state.epoch,
+        0,
+      );
   }
 
   if (best) model.setWeights(best);
@@ -335,6 +417,13 @@ export async function train(cfg: TrainConfig, opts: TrainOptions = {}): Promise<
     stoppedEarly: state.stopped && state.epoch < cfg.epochs,
     resumedFrom,
   };
+}
+
+/** "the checkpoint of epoch 4" or "epoch 5 at batch 212/404" for messages. */
+function describeSaved(state: TrainState, nBatches: number): string {
+  return state.partial
+    ? `epoch ${state.partial.epoch} at batch ${state.partial.batch}/${nBatches}`
+    : `the checkpoint of epoch ${state.epoch}`;
 }
 
 function studyMeta(

@@ -32,8 +32,12 @@ const USAGE = `usage:
   --lr-factor X            this factor (default 0.5)
   --backend NAME           auto|tfjs-node-gpu|tfjs-node|webgpu|wasm|cpu (default $FER_BACKEND or auto)
   --out DIR                model folder (default models/<model> for paper, runs/<model>-quick)
-  --checkpoint-dir DIR     per-epoch checkpoint (default <out>.checkpoint; removed on success)
-  --resume                 continue from the checkpoint (same settings; --epochs may grow)
+  --checkpoint-dir DIR     checkpoint folder (default <out>.checkpoint; removed on success)
+  --checkpoint-minutes M   also checkpoint inside an epoch every M minutes (default 10;
+                           0 = at epoch ends only). SIGINT/SIGTERM (Ctrl-C) saves one after
+                           the batch in progress and exits 130; a second signal exits at once
+  --resume                 continue from the checkpoint (same settings; --epochs may grow),
+                           mid-epoch if it was saved there: the result is bit-identical
   --csv FILE               FER2013 CSV (default $FER2013_CSV)
   --cache-dir DIR          binary cache folder (default data/cache)
   --log-every N            without a terminal: one progress line every N batches
@@ -77,6 +81,7 @@ export const trainCommand: Command = {
         'csv',
         'cache-dir',
         'log-every',
+        'checkpoint-minutes',
         ...Object.keys(VALUES),
       ],
       booleans: ['resume', 'quiet', 'summary', 'status'],
@@ -100,6 +105,7 @@ export const trainCommand: Command = {
       csv: flagString(args, 'csv'),
       cacheDir: flagString(args, 'cache-dir'),
       resume: args.flags.has('resume'),
+      checkpointMinutes: flagNumber(args, 'checkpoint-minutes'),
     });
     if (args.flags.has('status')) {
       const { runStatus, describeRunStatus, formatHistory } = await import('../../train/status');
@@ -121,9 +127,30 @@ export const trainCommand: Command = {
       return 0;
     }
     const every = flagNumber(args, 'log-every');
-    await train(cfg, {
-      progress: args.flags.has('quiet') ? false : { every },
-    });
+    const { TrainingInterrupted } = await import('../../train');
+    // First signal: finish the batch, save a mid-epoch checkpoint, exit 130. Second: exit now
+    // (the last saved checkpoint is still intact: saves are atomic).
+    const stop = new AbortController();
+    const onSignal = (sig: NodeJS.Signals): void => {
+      if (stop.signal.aborted) process.exit(130);
+      process.stderr.write(`\n${sig}: stopping after this batch to save a checkpoint\n`);
+      stop.abort();
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+    try {
+      await train(cfg, {
+        progress: args.flags.has('quiet') ? false : { every },
+        signal: stop.signal,
+      });
+    } catch (e) {
+      if (!(e instanceof TrainingInterrupted)) throw e;
+      console.error(e.format());
+      return 130;
+    } finally {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    }
     return 0;
   },
 };
