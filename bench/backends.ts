@@ -1,6 +1,7 @@
 /**
  * `npm run bench -- --only backends [--backends wasm,cpu] [--compare-torch] [--threads N]
- *  [--steps N]`: the paper CNN (4,478,727 parameters) on each available tfjs backend:
+ *  [--steps N]`: the paper CNN (4,478,727 parameters) on each available tfjs backend, with N
+ *  (default 1) XNNPACK threads on wasm and N torch threads:
  *
  *   - training ms/image at batch 64 (Adam 5e-4, categorical cross-entropy; median of --steps
  *     steps after one warm-up step), wall-clock and process CPU time;
@@ -23,6 +24,8 @@ interface BackendResult {
   available: boolean;
   reason?: string;
   params?: number;
+  /** XNNPACK threads (wasm only). */
+  threads?: number;
   trainBatch?: number;
   trainMsPerImage?: number;
   trainCpuMsPerImage?: number;
@@ -67,7 +70,8 @@ async function paperCnn(): Promise<tf.LayersModel> {
 
 /** Measures one backend in this process (the child side). */
 async function measure(name: string, steps: number): Promise<BackendResult> {
-  const { setupBackend, probeBackend, parseBackendName } = await import('../lib/backend');
+  const { setupBackend, probeBackend, parseBackendName, wasmThreadsInUse } =
+    await import('../lib/backend');
   const wanted = parseBackendName(name);
   if (wanted === 'auto') throw new Error('name a concrete backend');
   const p = await probeBackend(wanted);
@@ -118,6 +122,7 @@ async function measure(name: string, steps: number): Promise<BackendResult> {
     backend: name,
     available: true,
     reason: p.reason,
+    ...(wanted === 'wasm' ? { threads: wasmThreadsInUse() } : {}),
     params: model.countParams(),
     trainBatch,
     trainMsPerImage: median(wall) / trainBatch,
@@ -131,11 +136,16 @@ async function measure(name: string, steps: number): Promise<BackendResult> {
 }
 
 /** Runs `measure` for one backend in a fresh child process (same tsx loader). */
-function measureInChild(name: string, steps: number): BackendResult {
+function measureInChild(name: string, steps: number, threads: number): BackendResult {
   const r = spawnSync(
     process.execPath,
     [...process.execArgv, __filename, '--child', name, '--steps', String(steps)],
-    { encoding: 'utf8', maxBuffer: 1 << 24, stdio: ['ignore', 'pipe', 'pipe'] },
+    {
+      encoding: 'utf8',
+      maxBuffer: 1 << 24,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, FER_WASM_THREADS: String(threads) },
+    },
   );
   const line = r.stdout.split('\n').find((l) => l.startsWith('{"backend"'));
   if (r.status !== 0 || !line)
@@ -175,7 +185,7 @@ export async function run(argv: string[]): Promise<{ json: unknown; table: strin
   }
   const results = names.map((n) => {
     process.stderr.write(`bench backends: ${n} ...\n`);
-    return measureInChild(n, steps);
+    return measureInChild(n, steps, threads);
   });
   let torch: TorchResult | string | undefined;
   if (argv.includes('--compare-torch')) {
@@ -183,7 +193,7 @@ export async function run(argv: string[]): Promise<{ json: unknown; table: strin
     torch = runTorch(threads, steps);
   }
   const lines = [
-    'paper CNN (4,478,727 params); train = ms/img (batch), latency = batch 1 after warm-up',
+    `paper CNN (4,478,727 params); train = ms/img (batch), latency = batch 1 after warm-up; ${threads} thread(s) on wasm`,
     'backend        train ms/img  (cpu ms)  batch  lat med  lat p95  img/s (batch)  peak RSS MiB',
   ];
   for (const r of results) {
@@ -215,10 +225,6 @@ export async function run(argv: string[]): Promise<{ json: unknown; table: strin
         `  ${r.backend}: train ${q.train.toFixed(2)}x (CPU time ${q.trainCpu.toFixed(2)}x), batch-1 latency ${q.latency.toFixed(2)}x, batch-256 time ${q.throughput256.toFixed(2)}x`,
       );
     }
-    if (threads !== 1)
-      lines.push(
-        '  note: tfjs backends here are single-threaded; torch used the thread count above',
-      );
   }
   return { json: { steps, threads, results, torch, ratios }, table: lines.join('\n') };
 }

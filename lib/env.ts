@@ -4,6 +4,8 @@
  *
  *   FER_PROFILE   quick | paper   (default quick: small, CI-sized)
  *   FER_BACKEND   a tfjs backend name for lib/backend's setupBackend (default auto)
+ *   FER_WASM_THREADS  XNNPACK threads on wasm, 1-8 or auto (default: the cores; read by
+ *                 lib/backend/wasm-threads.ts; give 1 to each of several runs sharing the cores)
  *   FER2013_CSV   path of fer2013.csv(.gz) (no default: the data is never in the repo)
  *   FER_RETRAIN   1 = train even when a saved model exists (default 0: load it)
  *   FER_RESULTS_DIR  where notebooks write result JSON (default <repo>/results; tests use a temp dir)

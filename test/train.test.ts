@@ -31,7 +31,8 @@ function fer(
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', 'tsx', 'lib/cli/index.ts', ...args], {
       cwd: ROOT,
-      env: { ...process.env, FER_BACKEND: '' },
+      // One thread each: these children often run two at a time on CI's two cores.
+      env: { ...process.env, FER_BACKEND: '', FER_WASM_THREADS: '1' },
       stdio: ['ignore', 'ignore', 'pipe'],
     });
     let stderr = '';

@@ -8,13 +8,21 @@
  * - `@tensorflow/tfjs-node` is overridden in package.json to `@tensorflow/tfjs` (danfojs-node
  *   needs the name), so a successful `require` proves nothing: a backend counts only if the
  *   native 'tensorflow' tfjs backend got registered.
- * - wasm gets the project's training kernels (fast conv gradients etc., see wasm-kernels.ts).
+ * - wasm gets the project's training kernels (fast conv gradients etc., see wasm-kernels.ts)
+ *   and FER_WASM_THREADS XNNPACK threads (default: every core; see wasm-threads.ts).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
 import { FerError } from '../util/errors';
 import { registerWasmTrainingKernels } from './wasm-kernels';
+export { wasmThreadsInUse } from './wasm-threads';
+import {
+  resetWasmThreads,
+  startWasmWithThreads,
+  wasmThreadSetting,
+  wasmThreadsInUse,
+} from './wasm-threads';
 import { firstLine, probeWebgpu } from './webgpu';
 
 export const BACKEND_NAMES = [
@@ -47,11 +55,12 @@ export const TF_BACKEND: Record<ConcreteBackend, string> = {
 
 /**
  * Whether two runs with the same seed give bit-identical weights on this backend, and why.
- * cpu and wasm run single-threaded with a fixed order of floating-point operations.
+ * cpu runs single-threaded; wasm's XNNPACK threads split work by output, never a sum, so both
+ * have a fixed order of floating-point operations.
  */
 export const DETERMINISM: Record<ConcreteBackend, string> = {
   cpu: 'deterministic (single thread, fixed summation order)',
-  wasm: 'deterministic (single thread: tfjs-wasm threads are off in Node)',
+  wasm: 'deterministic (XNNPACK splits work by output element: any thread count gives the same bits)',
   'tfjs-node': 'not guaranteed (TensorFlow uses multi-threaded Eigen/oneDNN reductions)',
   'tfjs-node-gpu': 'not guaranteed (cuDNN picks algorithms and atomics-based reductions)',
   webgpu: 'not guaranteed (GPU reductions run in parallel; order may vary between runs/drivers)',
@@ -121,10 +130,22 @@ export async function probeBackend(name: ConcreteBackend): Promise<BackendProbe>
       detail = p.adapterName ?? '';
       break;
     }
-    case 'wasm':
-      reason = await canInit('wasm');
-      detail = 'XNNPACK, 1 thread, project training kernels';
+    case 'wasm': {
+      const asked = wasmThreadSetting();
+      reason = await startWasmWithThreads(asked.threads, () => canInit('wasm')).catch(
+        (e: unknown) => `failed to initialise (${firstLine(e)})`,
+      );
+      let fallback = '';
+      if (reason !== null && asked.threads > 1 && !tf.findBackend('wasm')) {
+        // Threads are an optimisation: without them wasm still runs, on one thread.
+        fallback = `; ${asked.threads} threads failed: ${reason}`;
+        resetWasmThreads();
+        reason = await canInit('wasm');
+      }
+      const n = wasmThreadsInUse();
+      detail = `XNNPACK, ${n} thread${n === 1 ? '' : 's'} (${asked.source}${fallback}), project training kernels`;
       break;
+    }
     case 'cpu':
       reason = await canInit('cpu');
       detail = 'plain JavaScript';

@@ -38,6 +38,8 @@ export interface EpochLog {
   lr: number;
   seconds: number;
   backend: string;
+  /** XNNPACK threads on wasm (absent before they were configurable: one). Speed only. */
+  threads?: number;
 }
 
 export interface BestSoFar {

@@ -12,7 +12,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { DETERMINISM, setupBackend, type ConcreteBackend } from '../backend';
+import { DETERMINISM, setupBackend, wasmThreadsInUse, type ConcreteBackend } from '../backend';
 import { loadFer2013 } from '../data/cache';
 import { NUM_CLASSES } from '../data/classes';
 import type { FerDataset } from '../data/dataset';
@@ -357,6 +357,7 @@ export async function train(cfg: TrainConfig, opts: TrainOptions = {}): Promise<
       lr: state.lr,
       seconds,
       backend,
+      ...(backend === 'wasm' ? { threads: wasmThreadsInUse() } : {}),
     };
     log(epochLine(epoch, cfg.epochs, seconds, entry));
 

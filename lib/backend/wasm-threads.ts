@@ -1,0 +1,146 @@
+/**
+ * Multi-threaded XNNPACK for the wasm backend in Node.
+ *
+ * tfjs-backend-wasm 4.22 ships a threaded SIMD build but never uses it in Node: its
+ * `WASM_HAS_MULTITHREAD_SUPPORT` flag is hard-wired to false there (tfjs issue #3830), because the
+ * build starts its pthread workers from Blob URLs, which Node's `Worker` cannot load. During the
+ * one-time initialisation we therefore:
+ *  - record the two scripts it puts in Blobs (the worker script and the module factory), write
+ *    them to a temporary folder, and let `URL.createObjectURL` return those paths;
+ *  - define, in the workers, the bundle-level names the factory's source refers to
+ *    (`require$$0`…`require$$4`, `commonjsGlobal`), since it is shipped to them as text;
+ *  - make `os.cpus()` list 2n entries, because the C++ side caps the pool at half the logical
+ *    cores (it assumes hyper-threads) when the module starts;
+ *  - `unref()` the workers afterwards, so an idle pool does not keep Node running.
+ * Everything patched is restored as soon as the backend has started.
+ *
+ * XNNPACK divides a convolution or matrix product by output tiles, so every output element is
+ * still summed by one thread in one order: results are bit-identical for any thread count
+ * (test/backend-threads.test.ts trains with 1 and 2 threads and compares the weights).
+ */
+import * as fs from 'node:fs';
+import { createRequire } from 'node:module';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import { getThreadsCount, setThreadsCount } from '@tensorflow/tfjs-backend-wasm';
+import { FerError } from '../util/errors';
+
+/** tfjs-wasm pre-creates 8 workers; its pool never uses more. */
+export const MAX_WASM_THREADS = 8;
+
+export interface WasmThreadSetting {
+  threads: number;
+  /** Where the number came from, for the backend log line. */
+  source: string;
+}
+
+/**
+ * The thread count asked for: FER_WASM_THREADS (1–8, or `auto`), else `auto` = the cores Node
+ * may use (os.availableParallelism), at most 8. Runs that share a machine, such as the two
+ * paper-scale trainings on two cores, should each ask for 1: oversubscribed XNNPACK threads
+ * wait on each other and ran a convolution 2x *slower* than one thread.
+ */
+export function wasmThreadSetting(
+  env: Record<string, string | undefined> = process.env,
+  cores: number = os.availableParallelism(),
+): WasmThreadSetting {
+  const raw = (env.FER_WASM_THREADS ?? '').trim().toLowerCase();
+  if (raw === '' || raw === 'auto')
+    return {
+      threads: Math.max(1, Math.min(MAX_WASM_THREADS, cores)),
+      source: `auto: ${cores} cores`,
+    };
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1 || n > MAX_WASM_THREADS)
+    throw new FerError(
+      `FER_WASM_THREADS must be an integer from 1 to ${MAX_WASM_THREADS} or 'auto', got '${env.FER_WASM_THREADS}'`,
+    );
+  return { threads: n, source: 'FER_WASM_THREADS' };
+}
+
+interface PThreadPool {
+  unusedWorkers: { unref(): void }[];
+  runningWorkers: { unref(): void }[];
+}
+
+/** The threads the started wasm backend really uses (1 before it has started). */
+export function wasmThreadsInUse(): number {
+  return tf.findBackend('wasm') ? Math.max(1, getThreadsCount()) : 1;
+}
+
+/** The worker-side preamble: globals the factory's source expects from its bundle. */
+function workerPreamble(mainScript: string): string {
+  const main = JSON.stringify(mainScript);
+  return (
+    "Object.assign(globalThis,{require$$0:require('fs'),require$$1:require('path')," +
+    "require$$3:require('perf_hooks'),require$$4:require('os'),commonjsGlobal:globalThis," +
+    `_scriptDir:${main}});URL.createObjectURL=function(){return ${main}};` +
+    'URL.revokeObjectURL=function(){};\n'
+  );
+}
+
+/**
+ * Runs `start` (which must be the wasm backend's first initialisation) with `threads` XNNPACK
+ * threads. With 1 thread, or once the backend has started, it only runs `start`.
+ */
+export async function startWasmWithThreads<T>(
+  threads: number,
+  start: () => Promise<T>,
+): Promise<T> {
+  if (threads <= 1 || tf.findBackend('wasm')) return start();
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fer-wasm-threads-'));
+  // The CommonJS `os` object: the one tfjs-backend-wasm's bundle calls cpus() on.
+  const osCjs = createRequire(__filename)('os') as typeof os;
+  const saved = { Blob: globalThis.Blob, createObjectURL: URL.createObjectURL, cpus: osCjs.cpus };
+  const texts = new WeakMap<Blob, string>();
+  const mainScript = path.join(dir, 'main.js');
+  class RecordingBlob extends saved.Blob {
+    constructor(parts?: BlobPart[], options?: BlobPropertyBag) {
+      super(parts, options);
+      if (!parts?.every((p) => typeof p === 'string')) return;
+      const text = (parts as string[]).join('');
+      // The module factory is posted to the workers as this Blob; they load it from the file.
+      if (options?.type === 'text/javascript') fs.writeFileSync(mainScript, text);
+      else texts.set(this, text);
+    }
+  }
+  globalThis.Blob = RecordingBlob as typeof Blob;
+  URL.createObjectURL = (blob: Blob): string => {
+    const text = texts.get(blob);
+    if (text === undefined || !fs.existsSync(mainScript))
+      throw new Error('wasm threads: tfjs-backend-wasm did not create the scripts expected');
+    const file = path.join(dir, 'worker.js');
+    fs.writeFileSync(file, workerPreamble(mainScript) + text);
+    return file;
+  };
+  osCjs.cpus = () => {
+    const cpus = saved.cpus();
+    return Array.from({ length: 2 * threads }, (_, i) => cpus[i % cpus.length]);
+  };
+  tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', true);
+  setThreadsCount(threads);
+  try {
+    return await start();
+  } finally {
+    globalThis.Blob = saved.Blob;
+    URL.createObjectURL = saved.createObjectURL;
+    osCjs.cpus = saved.cpus;
+    const backend = tf.findBackend('wasm') as unknown as {
+      wasm?: { PThread?: PThreadPool };
+    } | null;
+    const pool = backend?.wasm?.PThread;
+    if (pool) for (const w of [...pool.unusedWorkers, ...pool.runningWorkers]) w.unref();
+    // Every pre-created worker has loaded both scripts by the time the backend has started.
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Resets the thread request so that a failed threaded start can be retried with one thread
+ * (the plain SIMD build).
+ */
+export function resetWasmThreads(): void {
+  tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
+  setThreadsCount(1);
+}

@@ -1,0 +1,131 @@
+import { strict as assert } from 'node:assert';
+import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { MAX_WASM_THREADS, wasmThreadSetting } from '../lib/backend/wasm-threads';
+import { syntheticFer, writeFerCsv } from '../lib/train/synthetic';
+import { FerError } from '../lib/util/errors';
+
+const ROOT = path.resolve(__dirname, '..');
+
+/** `fer train …` as a child with FER_WASM_THREADS set; resolves with its exit code and stderr. */
+function ferTrain(
+  args: string[],
+  threads: string,
+): Promise<{ code: number | null; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', 'lib/cli/index.ts', 'train', ...args],
+      {
+        cwd: ROOT,
+        env: { ...process.env, FER_BACKEND: '', FER_WASM_THREADS: threads },
+        stdio: ['ignore', 'ignore', 'pipe'],
+      },
+    );
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stderr }));
+  });
+}
+
+describe('wasm threads', function () {
+  it('FER_WASM_THREADS: 1-8 or auto (= the cores, at most 8); anything else is a FerError', () => {
+    assert.deepEqual(wasmThreadSetting({ FER_WASM_THREADS: '3' }, 2), {
+      threads: 3,
+      source: 'FER_WASM_THREADS',
+    });
+    assert.equal(wasmThreadSetting({}, 2).threads, 2);
+    assert.equal(wasmThreadSetting({ FER_WASM_THREADS: 'auto' }, 64).threads, MAX_WASM_THREADS);
+    assert.equal(wasmThreadSetting({ FER_WASM_THREADS: ' ' }, 1).threads, 1);
+    for (const bad of ['0', '9', '1.5', 'two', '-1'])
+      assert.throws(
+        () => wasmThreadSetting({ FER_WASM_THREADS: bad }, 2),
+        (e: unknown) => e instanceof FerError && /FER_WASM_THREADS must be/.test(e.message),
+        bad,
+      );
+  });
+
+  for (const model of ['cnn', 'cnn-lstm'] as const)
+    describe(`training the ${model} with 1 and with 2 threads (fer train children)`, function () {
+      let tmp: string;
+      let runs: { code: number | null; stderr: string }[];
+      const out = (t: number): string => path.join(tmp, `t${t}`);
+      const args = (t: number): string[] => [
+        '--model',
+        model,
+        '--profile',
+        'quick',
+        '--epochs',
+        '2',
+        '--width',
+        '0.125',
+        '--batch-size',
+        '16',
+        '--limit-train',
+        '0',
+        '--limit-val',
+        '0',
+        '--backend',
+        'wasm',
+        '--quiet',
+        '--csv',
+        path.join(tmp, 'synthetic.csv'),
+        '--cache-dir',
+        path.join(tmp, 'cache'),
+        '--out',
+        out(t),
+      ];
+
+      before(async function () {
+        tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'fer-threads-'));
+        writeFerCsv(path.join(tmp, 'synthetic.csv'), syntheticFer({ n: 500, noise: 60 }));
+        // One after the other: side by side they would share the cores and prove nothing more.
+        runs = [await ferTrain(args(1), '1'), await ferTrain(args(2), '2')];
+      });
+      after(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+      it('both finish; the second really ran 2 XNNPACK threads and says so in its log', () => {
+        for (const r of runs) assert.equal(r.code, 0, r.stderr);
+        assert.match(runs[0].stderr, /backend: wasm \(XNNPACK, 1 thread \(FER_WASM_THREADS\)/);
+        assert.match(runs[1].stderr, /backend: wasm \(XNNPACK, 2 threads \(FER_WASM_THREADS\)/);
+        const log = (t: number) =>
+          fs
+            .readFileSync(path.join(out(t), 'train-log.jsonl'), 'utf8')
+            .trim()
+            .split('\n')
+            .map((l) => JSON.parse(l) as { threads?: number });
+        assert.deepEqual(
+          log(2).map((e) => e.threads),
+          [2, 2],
+        );
+        assert.deepEqual(
+          log(1).map((e) => e.threads),
+          [1, 1],
+        );
+      });
+
+      it('give bit-identical weights and the same metrics epoch by epoch', () => {
+        const w1 = fs.readFileSync(path.join(out(1), 'weights.bin'));
+        const w2 = fs.readFileSync(path.join(out(2), 'weights.bin'));
+        assert.ok(w1.length > 10_000);
+        assert.ok(w1.equals(w2), 'weights differ between 1 and 2 threads');
+        const strip = (t: number): unknown[] =>
+          fs
+            .readFileSync(path.join(out(t), 'train-log.jsonl'), 'utf8')
+            .trim()
+            .split('\n')
+            .map((l) => ({ ...JSON.parse(l), seconds: 0, threads: 0 }));
+        assert.deepEqual(strip(2), strip(1));
+      });
+    });
+
+  it('a bad FER_WASM_THREADS stops fer train with one clear line, exit 1', async () => {
+    const r = await ferTrain(['--model', 'cnn', '--backend', 'wasm', '--csv', 'x.csv'], 'many');
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /FER_WASM_THREADS must be an integer from 1 to 8 or 'auto', got 'many'/);
+    assert.doesNotMatch(r.stderr, /at .*\.ts:\d+/);
+  });
+});
