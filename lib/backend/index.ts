@@ -19,6 +19,7 @@ import { registerWasmTrainingKernels } from './wasm-kernels';
 export { wasmThreadsInUse } from './wasm-threads';
 import {
   resetWasmThreads,
+  startedWasm,
   startWasmWithThreads,
   wasmThreadSetting,
   wasmThreadsInUse,
@@ -136,7 +137,7 @@ export async function probeBackend(name: ConcreteBackend): Promise<BackendProbe>
         (e: unknown) => `failed to initialise (${firstLine(e)})`,
       );
       let fallback = '';
-      if (reason !== null && asked.threads > 1 && !tf.findBackend('wasm')) {
+      if (reason !== null && asked.threads > 1 && !startedWasm()) {
         // Threads are an optimisation: without them wasm still runs, on one thread.
         fallback = `; ${asked.threads} threads failed: ${reason}`;
         resetWasmThreads();

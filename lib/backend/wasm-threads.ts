@@ -64,9 +64,17 @@ interface PThreadPool {
   runningWorkers: { unref(): void }[];
 }
 
+/**
+ * The started wasm backend, or null. (Not tf.findBackend: that would start it as a side effect,
+ * before the thread set-up below.)
+ */
+export function startedWasm(): tf.KernelBackend | null {
+  return tf.engine().registry.wasm ?? null;
+}
+
 /** The threads the started wasm backend really uses (1 before it has started). */
 export function wasmThreadsInUse(): number {
-  return tf.findBackend('wasm') ? Math.max(1, getThreadsCount()) : 1;
+  return startedWasm() ? Math.max(1, getThreadsCount()) : 1;
 }
 
 /** The worker-side preamble: globals the factory's source expects from its bundle. */
@@ -88,7 +96,7 @@ export async function startWasmWithThreads<T>(
   threads: number,
   start: () => Promise<T>,
 ): Promise<T> {
-  if (threads <= 1 || tf.findBackend('wasm')) return start();
+  if (threads <= 1 || startedWasm()) return start();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fer-wasm-threads-'));
   // The CommonJS `os` object: the one tfjs-backend-wasm's bundle calls cpus() on.
   const osCjs = createRequire(__filename)('os') as typeof os;
@@ -126,9 +134,7 @@ export async function startWasmWithThreads<T>(
     globalThis.Blob = saved.Blob;
     URL.createObjectURL = saved.createObjectURL;
     osCjs.cpus = saved.cpus;
-    const backend = tf.findBackend('wasm') as unknown as {
-      wasm?: { PThread?: PThreadPool };
-    } | null;
+    const backend = startedWasm() as unknown as { wasm?: { PThread?: PThreadPool } } | null;
     const pool = backend?.wasm?.PThread;
     if (pool) for (const w of [...pool.unusedWorkers, ...pool.runningWorkers]) w.unref();
     // Every pre-created worker has loaded both scripts by the time the backend has started.
