@@ -1,35 +1,15 @@
 import { strict as assert } from 'node:assert';
-import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { MAX_WASM_THREADS, wasmThreadSetting } from '../lib/backend/wasm-threads';
 import { syntheticFer, writeFerCsv } from '../lib/train/synthetic';
 import { FerError } from '../lib/util/errors';
-
-const ROOT = path.resolve(__dirname, '..');
+import { ferChild } from './fixtures/cli';
 
 /** `fer train …` as a child with FER_WASM_THREADS set; resolves with its exit code and stderr. */
-function ferTrain(
-  args: string[],
-  threads: string,
-): Promise<{ code: number | null; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(
-      process.execPath,
-      ['--import', 'tsx', 'lib/cli/index.ts', 'train', ...args],
-      {
-        cwd: ROOT,
-        env: { ...process.env, FER_BACKEND: '', FER_WASM_THREADS: threads },
-        stdio: ['ignore', 'ignore', 'pipe'],
-      },
-    );
-    let stderr = '';
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stderr }));
-  });
-}
+const ferTrain = (args: string[], threads: string) =>
+  ferChild(['train', ...args], { env: { FER_BACKEND: '', FER_WASM_THREADS: threads } });
 
 describe('wasm threads', function () {
   it('FER_WASM_THREADS: 1-8 or auto (= the cores, at most 8); anything else is a FerError', () => {

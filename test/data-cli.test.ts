@@ -1,18 +1,8 @@
 import { strict as assert } from 'node:assert';
-import { spawnSync } from 'node:child_process';
-import * as path from 'node:path';
+import { ferSync } from './fixtures/cli';
 import { ferCsv, randomRows, tempDir, writeFixture } from './fixtures/fer';
 
-const ROOT = path.resolve(__dirname, '..');
-
-function fer(...args: string[]) {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', 'lib/cli/index.ts', ...args], {
-    cwd: ROOT,
-    encoding: 'utf8',
-    env: { ...process.env, FER_DEBUG: '' },
-  });
-  return { code: r.status, out: r.stdout, err: r.stderr };
-}
+const fer = (...args: string[]) => ferSync(args);
 
 describe('data: fer data check (CLI)', () => {
   let dir: string;

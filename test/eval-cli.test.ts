@@ -1,5 +1,4 @@
 import { strict as assert } from 'node:assert';
-import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -10,18 +9,10 @@ import type { CompareResult, EvalResult } from '../lib/eval/types';
 import { saveStudyModel } from '../lib/train';
 import { syntheticFer, writeFerCsv } from '../lib/train/synthetic';
 import { FerError } from '../lib/util/errors';
+import { ferSync } from './fixtures/cli';
 import { tinyModel, tinyMeta as metaFor } from './fixtures/tiny-model';
 
-const ROOT = path.resolve(__dirname, '..');
-
-function fer(...args: string[]): { code: number | null; out: string; err: string } {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', 'lib/cli/index.ts', ...args], {
-    cwd: ROOT,
-    encoding: 'utf8',
-    env: { ...process.env, FER_DEBUG: '', FER_BACKEND: 'cpu' },
-  });
-  return { code: r.status, out: r.stdout, err: r.stderr };
-}
+const fer = (...args: string[]) => ferSync(args, { FER_BACKEND: 'cpu' });
 
 describe('fer eval / fer compare on saved tiny models', function () {
   let dir: string;

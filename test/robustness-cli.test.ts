@@ -4,7 +4,6 @@
  * synthetic FER+ file, the augmentation experiment, and bad input.
  */
 import { strict as assert } from 'node:assert';
-import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -32,18 +31,10 @@ import { saveStudyModel } from '../lib/train';
 import type { StudyModelMeta } from '../lib/train/meta';
 import { syntheticFer, writeFerCsv } from '../lib/train/synthetic';
 import { FerError } from '../lib/util/errors';
+import { ferSync } from './fixtures/cli';
 import { tinyModel, tinyMeta as metaFor } from './fixtures/tiny-model';
 
-const ROOT = path.resolve(__dirname, '..');
-
-function fer(...args: string[]): { code: number | null; out: string; err: string } {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', 'lib/cli/index.ts', ...args], {
-    cwd: ROOT,
-    encoding: 'utf8',
-    env: { ...process.env, FER_DEBUG: '', FER_BACKEND: 'cpu', FER_RESULTS_DIR: '' },
-  });
-  return { code: r.status, out: r.stdout, err: r.stderr };
-}
+const fer = (...args: string[]) => ferSync(args, { FER_BACKEND: 'cpu', FER_RESULTS_DIR: '' });
 
 const VOTE_COLUMNS = 10; // neutral..NF
 /** FER+ column of each FER2013 label (angry..neutral). */

@@ -1,5 +1,4 @@
 import { strict as assert } from 'node:assert';
-import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -20,30 +19,15 @@ import { recoverCheckpointDir } from '../lib/train/checkpoint';
 import { describeRunStatus, runStatus } from '../lib/train/status';
 import { syntheticFer, writeFerCsv } from '../lib/train/synthetic';
 import { FerError } from '../lib/util/errors';
-
-const ROOT = path.resolve(__dirname, '..');
+import { ferChild } from './fixtures/cli';
 
 /** Runs `fer train …` as a child; resolves with its exit code and output. */
-function fer(
+const fer = (
   args: string[],
   onStderr?: (all: string, kill: (sig?: NodeJS.Signals) => void) => void,
-): Promise<{ code: number | null; signal: string | null; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'lib/cli/index.ts', ...args], {
-      cwd: ROOT,
-      // One thread each: these children often run two at a time on CI's two cores.
-      env: { ...process.env, FER_BACKEND: '', FER_WASM_THREADS: '1' },
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    let stderr = '';
-    child.stderr.on('data', (d: Buffer) => {
-      stderr += d.toString();
-      onStderr?.(stderr, (sig = 'SIGKILL') => child.kill(sig));
-    });
-    child.on('error', reject);
-    child.on('close', (code, signal) => resolve({ code, signal, stderr }));
-  });
-}
+) =>
+  // One thread each: these children often run two at a time on CI's two cores.
+  ferChild(args, { env: { FER_BACKEND: '', FER_WASM_THREADS: '1' }, onStderr });
 
 describe('train', function () {
   let tmp: string;
