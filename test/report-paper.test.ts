@@ -256,6 +256,13 @@ describe('report: paper figures and the reproduction report (synthetic results)'
       md,
       /\| cnn \| in progress \| 2 of ≤ 60 \| 0\.383 \(epoch 2\) \| 0\.410 \| 37 \| wasm \| 1\.2 \|/,
     );
+    // The per-epoch curve of the model that has a log; none for the one not started.
+    assert.match(md, /\| epoch \| cnn val acc \| cnn val loss \| cnn lr \|/);
+    assert.match(
+      md,
+      /\| 1 \| 0\.210 \| 1\.600 \| 5\.0e-4 \|\n\| 2 \| 0\.383 \| 1\.600 \| 5\.0e-4 \|/,
+    );
+    assert.doesNotMatch(md, /cnn-lstm val acc/);
   });
 
   it("adds the emotion-dynamics section and quotes it as claim 5's evidence", () => {

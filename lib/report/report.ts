@@ -158,7 +158,7 @@ function paperRunBlocks(runs: RunStatus[]): Block[] {
     h(2, 'The paper-scale run'),
     p(
       `${done} of ${runs.length} paper-profile models ${done === 1 ? 'has' : 'have'} finished training. ` +
-        'They train on all 25,838 training images at full width for up to 60 epochs, with early stopping, checkpointed after every epoch and every 10 minutes inside one, so that the run continues across sessions (`fer train --model <m> --profile paper --resume`; `fer train --model <m> --profile paper --status` shows this table). ' +
+        'They train on all 25,838 training images at full width for up to 60 epochs, with early stopping, checkpointed after every epoch and every 10 minutes inside one, so that the run continues across sessions (`bash scripts/paper-run.sh` runs or continues both; `fer train --model <m> --profile paper --status` shows this table). ' +
         'Validation accuracy is measured on the 2,871 images held out of the training rows, never on the test set. ' +
         "Until both models finish, the tables below are the quick profile's.",
     ),
@@ -185,6 +185,34 @@ function paperRunBlocks(runs: RunStatus[]): Block[] {
       }),
       {},
       'Paper-profile training so far (seed 1, official split)',
+    ),
+    ...paperRunEpochs(runs),
+  ];
+}
+
+/** Validation after each epoch, both models side by side: the learning curves as numbers. */
+function paperRunEpochs(runs: RunStatus[]): Block[] {
+  const logged = runs.filter((x) => x.history.length > 0);
+  if (logged.length === 0) return [];
+  const epochs = [...new Set(logged.flatMap((x) => x.history.map((e) => e.epoch)))].sort(
+    (a, b) => a - b,
+  );
+  const rows = epochs.map((epoch) => {
+    const row: Row = { epoch };
+    for (const x of logged) {
+      const m = x.model ?? path.basename(x.out);
+      const e = x.history.find((q) => q.epoch === epoch);
+      row[`${m} val acc`] = e ? e.val_accuracy.toFixed(3) : '—';
+      row[`${m} val loss`] = e ? e.val_loss.toFixed(3) : '—';
+      row[`${m} lr`] = e ? e.lr.toExponential(1) : '—';
+    }
+    return row;
+  });
+  return [
+    table(
+      rows,
+      {},
+      'Validation after each epoch (the epoch with the lowest val loss is the one kept; the learning rate halves after 3 epochs without a new lowest, and training stops after 8)',
     ),
   ];
 }
