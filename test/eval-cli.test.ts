@@ -4,6 +4,9 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { parseFer2013Csv, type FerDataset } from '../lib/data';
+import { makeSplit } from '../lib/data/split';
+import { calibrationRowsFor } from '../lib/eval/evaluate';
+import { formatEval } from '../lib/eval/format';
 import { runCompare, runEval } from '../lib/eval/run';
 import type { CompareResult, EvalResult } from '../lib/eval/types';
 import { saveStudyModel } from '../lib/train';
@@ -76,6 +79,55 @@ describe('fer eval / fer compare on saved tiny models', function () {
     await saveStudyModel(dirC, c, { ...metaFor(ds, 'cnn', 3), config: { splitSeed: 5 } });
     c.dispose();
     await assert.rejects(runCompare(dirA, dirC, { ds, noise: 'none' }), FerError);
+  });
+
+  describe('--recalibrate-bn', () => {
+    let dirBn: string;
+    before(async () => {
+      // A tiny model with one BatchNorm layer whose moving statistics are far off.
+      const m = tf.sequential({
+        layers: [
+          tf.layers.conv2d({ inputShape: [48, 48, 1], filters: 2, kernelSize: 3, strides: 4 }),
+          tf.layers.batchNormalization({ name: 'bn' }),
+          tf.layers.flatten(),
+          tf.layers.dense({ units: 7, activation: 'softmax' }),
+        ],
+      });
+      const [g, b, mean, v] = m.getLayer('bn').getWeights();
+      m.getLayer('bn').setWeights([g, b, tf.fill(mean.shape, 3), tf.fill(v.shape, 40)]);
+      dirBn = path.join(dir, 'models', 'bn');
+      await saveStudyModel(dirBn, m, metaFor(ds, 'cnn', 4));
+      m.dispose();
+    });
+
+    it('re-estimates the statistics from training rows only, and says so in the result', async () => {
+      const meta = metaFor(ds, 'cnn', 4);
+      const rows = calibrationRowsFor(ds, meta, 30);
+      assert.equal(rows.length, 30);
+      const split = makeSplit(ds, 'official', { seed: 0, valFraction: 0.1 }); // as meta.config says
+      const train = new Set(split.train);
+      assert.ok(rows.every((i) => train.has(i)));
+      assert.throws(() => calibrationRowsFor(ds, meta, 0), /--recalibrate-bn must be a positive/);
+
+      const opts = { ds, noise: 'none' as const, bootstrapResamples: 0, timing: false as const };
+      const plain = await runEval(dirBn, opts);
+      const recal = await runEval(dirBn, { ...opts, recalibrateBn: 30 });
+      assert.equal(plain.bnRecalibration, undefined);
+      assert.deepEqual(recal.bnRecalibration, { layers: ['bn'], images: 30 });
+      assert.match(formatEval(recal), /BatchNorm statistics re-estimated on 30 training images/);
+    });
+
+    it('the CLI writes eval-bn-recalibrated.json beside eval.json, not over it', () => {
+      const results = path.join(dir, 'results-bn');
+      const r = ferSync(
+        ['eval', '--model', dirBn, '--csv', csv, '--cache-dir', path.join(dir, 'cache'),
+         '--noise', 'none', '--bootstrap', '0', '--no-timing', '--recalibrate-bn', '30'],
+        { FER_BACKEND: 'cpu', FER_RESULTS_DIR: results },
+      ); // prettier-ignore
+      assert.equal(r.code, 0, r.err);
+      assert.ok(fs.existsSync(path.join(results, 'bn', 'eval-bn-recalibrated.json')));
+      assert.ok(!fs.existsSync(path.join(results, 'bn', 'eval.json')));
+    });
   });
 
   it('the CLI prints tables, writes the JSON, and reports bad usage in one line', () => {

@@ -38,6 +38,11 @@ export interface EvalOptions {
   csv?: string;
   /** Binary cache folder for the CSV (default data/cache). */
   cacheDir?: string;
+  /**
+   * Re-estimate BatchNorm's moving statistics on this many of the model's training images
+   * before evaluating (lib/eval/bn-recalibrate.ts; not the paper's recipe). Default: as trained.
+   */
+  recalibrateBn?: number;
   log?: (s: string) => void;
 }
 
@@ -55,17 +60,7 @@ export function testIndicesFor(
     throw new FerError(
       `meta.json: unknown split '${meta.split}' (known: ${SPLIT_NAMES.join(', ')})`,
     );
-  const cfg = meta.config;
-  const num = (k: string): number | undefined =>
-    typeof cfg[k] === 'number' ? (cfg[k] as number) : undefined;
-  // The split seed is recorded in config when it differs from the training seed.
-  const splitSeed = num('splitSeed') ?? meta.seed;
-  const split = makeSplit(ds, meta.split as SplitName, {
-    seed: splitSeed,
-    valFraction: num('valFraction'),
-    testFraction: num('testFraction'),
-    dropLeakedTest: cfg.dropLeakedTest === true,
-  });
+  const { split, splitSeed } = modelSplit(ds, meta);
   let indices = split.test;
   if (limit !== undefined) {
     if (!(Number.isInteger(limit) && limit >= 1))
@@ -83,6 +78,37 @@ export function testIndicesFor(
       limited: indices.length < split.test.length,
     },
   };
+}
+
+/** The split a model was trained on, recreated from its meta.json. */
+function modelSplit(
+  ds: FerDataset,
+  meta: StudyModelMeta,
+): { split: ReturnType<typeof makeSplit>; splitSeed: number } {
+  const cfg = meta.config;
+  const num = (k: string): number | undefined =>
+    typeof cfg[k] === 'number' ? (cfg[k] as number) : undefined;
+  // The split seed is recorded in config when it differs from the training seed.
+  const splitSeed = num('splitSeed') ?? meta.seed;
+  const split = makeSplit(ds, meta.split as SplitName, {
+    seed: splitSeed,
+    valFraction: num('valFraction'),
+    testFraction: num('testFraction'),
+    dropLeakedTest: cfg.dropLeakedTest === true,
+  });
+  return { split, splitSeed };
+}
+
+/**
+ * `n` of the model's training rows, evenly spread over them (every k-th), for re-estimating
+ * BatchNorm statistics: never a validation or test row.
+ */
+export function calibrationRowsFor(ds: FerDataset, meta: StudyModelMeta, n: number): Int32Array {
+  if (!(Number.isInteger(n) && n >= 1))
+    throw new FerError(`--recalibrate-bn must be a positive integer, got ${n}`);
+  const train = modelSplit(ds, meta).split.train;
+  const step = Math.max(1, Math.floor(train.length / n));
+  return train.filter((_, i) => i % step === 0).subarray(0, n);
 }
 
 export function levelsFor(opts: EvalOptions): number[] {

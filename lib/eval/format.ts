@@ -25,6 +25,11 @@ export function formatEval(r: EvalResult): string {
     `model ${r.model.name} (${m.architecture}, ${m.params.toLocaleString('en-US')} params, seed ${m.seed})` +
       ` on ${r.data.nTest} test images of split '${r.data.split}'${r.data.limited ? ` (subset of ${r.data.nTestFull})` : ''}, backend ${r.backend}`,
   );
+  if (r.bnRecalibration)
+    L.push(
+      `BatchNorm statistics re-estimated on ${r.bnRecalibration.images} training images ` +
+        `(${r.bnRecalibration.layers.length} layers; not the paper's recipe)`,
+    );
   const p1 = PAPER.table1[paperKey];
   L.push('', 'Table 1: clean test set (95 % bootstrap CI)');
   L.push(

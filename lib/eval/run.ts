@@ -10,7 +10,9 @@ import { loadStudyModel } from '../train';
 import type { StudyModelMeta } from '../train/meta';
 import { writeJsonAtomic } from '../util/atomic';
 import { FerError } from '../util/errors';
+import { recalibrateBatchNorm } from './bn-recalibrate';
 import {
+  calibrationRowsFor,
   evaluateLoaded,
   levelsFor,
   modelNameOf,
@@ -37,7 +39,14 @@ export async function runEval(
   try {
     const ds = await datasetFor(opts, opts.ds);
     const { indices, info } = testIndicesFor(ds, meta, opts.limit);
+    let recal: EvalResult['bnRecalibration'];
+    if (opts.recalibrateBn !== undefined) {
+      const rows = calibrationRowsFor(ds, meta, opts.recalibrateBn);
+      opts.log?.(`re-estimating BatchNorm statistics on ${rows.length} training images`);
+      recal = recalibrateBatchNorm(model, ds, rows);
+    }
     const r = await evaluateLoaded(model, meta, modelDir, ds, indices, info, opts);
+    if (recal) r.bnRecalibration = recal;
     if (opts.out) writeJsonAtomic(opts.out, r);
     return r;
   } finally {

@@ -238,6 +238,11 @@ export interface EvalResult {
   table5: Table5Result;
   audit: AuditCheck[];
   paperComparison: PaperComparisonRow[];
+  /**
+   * Present when BatchNorm's moving statistics were re-estimated before this evaluation
+   * (`fer eval --recalibrate-bn N`), which the paper's recipe does not do.
+   */
+  bnRecalibration?: { layers: string[]; images: number };
 }
 
 /** McNemar CNN vs hybrid at one noise level, one test per noise seed. */

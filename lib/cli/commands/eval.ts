@@ -4,7 +4,8 @@ import { flagNumber, flagString, parseArgs, type Command } from '../registry';
 
 const USAGE = `usage:
   fer eval --model <dir> [--noise paper|none] [--noise-seeds K] [--limit N] [--bootstrap N]
-           [--no-timing] [--batch-size N] [--backend NAME] [--csv FILE] [--cache-dir DIR] [--out FILE] [--json]
+           [--no-timing] [--recalibrate-bn N] [--batch-size N] [--backend NAME] [--csv FILE]
+           [--cache-dir DIR] [--out FILE] [--json]
       Evaluate the model saved in <dir> (model.json + meta.json) on the test split it was
       trained with (recreated from meta.json): Table 1 under macro, weighted, micro and Keras
       averaging with 95 % bootstrap CIs (--bootstrap resamples, default 1000, 0 = none);
@@ -12,6 +13,9 @@ const USAGE = `usage:
       it); Tables 3/4 at the paper's 10 noise levels and clean, averaged over K noise seeds
       (default 3; --noise none = clean only); Table 5; the metric-definition audit; and ours
       beside the paper's numbers. --limit evaluates a stratified subset of N test images.
+      --recalibrate-bn N first re-estimates every BatchNorm layer's moving mean and variance
+      on N of the model's training images (dropout off; not the paper's recipe, which keeps the
+      statistics from training) and writes eval-bn-recalibrated.json instead, beside eval.json.
       Writes results/<model-folder>/eval.json (or --out) with meta.json embedded, and prints
       readable tables (the JSON instead with --json).`;
 
@@ -32,6 +36,7 @@ export const evalCommand: Command = {
         'csv',
         'cache-dir',
         'out',
+        'recalibrate-bn',
       ],
       booleans: ['json', 'no-timing'],
     });
@@ -48,7 +53,12 @@ export const evalCommand: Command = {
     await setupBackend(backendOption(flagString(args, 'backend')), {
       log,
     });
-    const out = flagString(args, 'out') ?? defaultEvalPath(modelDir);
+    const recalibrateBn = flagNumber(args, 'recalibrate-bn');
+    const out =
+      flagString(args, 'out') ??
+      (recalibrateBn === undefined
+        ? defaultEvalPath(modelDir)
+        : defaultEvalPath(modelDir).replace(/eval\.json$/, 'eval-bn-recalibrated.json'));
     const r = await runEval(modelDir, {
       noise,
       noiseSeeds: flagNumber(args, 'noise-seeds'),
@@ -58,6 +68,7 @@ export const evalCommand: Command = {
       timing: args.flags.has('no-timing') ? false : {},
       csv: flagString(args, 'csv'),
       cacheDir: flagString(args, 'cache-dir'),
+      recalibrateBn,
       out,
       log,
     });
