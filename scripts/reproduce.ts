@@ -52,6 +52,22 @@ export function readTimes(
   }
 }
 
+/**
+ * The times file's notebook list after a run: this run's entries, plus the earlier entries of
+ * notebooks that this run did not execute and that still exist (a renamed or removed notebook's
+ * old time would otherwise stay in the report forever).
+ */
+export function mergeTimes(
+  previous: NotebookTiming[],
+  current: NotebookTiming[],
+  existing: string[],
+): NotebookTiming[] {
+  const kept = previous.filter(
+    (p) => existing.includes(p.notebook) && !current.some((c) => c.notebook === p.notebook),
+  );
+  return [...kept, ...current].sort((a, b) => a.notebook.localeCompare(b.notebook));
+}
+
 /** notebooks/NN-*.ipynb in order, optionally only those whose NN prefix is listed. */
 export function listNotebooks(dir: string, only?: string[]): string[] {
   const all = fs
@@ -203,14 +219,11 @@ async function main(argv: string[]): Promise<number> {
     const seconds = (Date.now() - t) / 1000;
     times.push({ notebook: nb, seconds, ok });
     // Written after every notebook so that 07 can report the wall times of those before it.
-    const kept = (previous?.notebooks ?? []).filter(
-      (p) => !times.some((t) => t.notebook === p.notebook),
-    );
     writeJsonAtomic(timesFile, {
       profile,
       backend: env.FER_BACKEND,
       startedAt,
-      notebooks: [...kept, ...times].sort((a, b) => a.notebook.localeCompare(b.notebook)),
+      notebooks: mergeTimes(previous?.notebooks ?? [], times, listNotebooks(NOTEBOOKS)),
     });
     if (!ok) {
       console.error(`reproduce: FAILED in notebooks/${nb} after ${seconds.toFixed(1)} s`);

@@ -42,7 +42,7 @@ import {
   settingsDiff,
 } from '../lib/report/study';
 import { learningCurvesFigure, majorityShare } from '../lib/report/training-figures';
-import { readTimes } from '../scripts/reproduce';
+import { mergeTimes, readTimes } from '../scripts/reproduce';
 import { syntheticStudy } from './report-fixtures';
 import { tinyModel } from './fixtures/tiny-model';
 
@@ -393,5 +393,16 @@ describe('reproduce: notebook times of a partial run', () => {
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it('replaces re-run entries and drops notebooks that no longer exist', () => {
+    const t = (notebook: string, seconds: number) => ({ notebook, seconds, ok: true });
+    const previous = [t('00-env.ipynb', 10), t('07-old-name.ipynb', 30), t('09-report.ipynb', 5)];
+    const merged = mergeTimes(
+      previous,
+      [t('09-report.ipynb', 7)],
+      ['00-env.ipynb', '08-new-name.ipynb', '09-report.ipynb'],
+    );
+    assert.deepEqual(merged, [t('00-env.ipynb', 10), t('09-report.ipynb', 7)]);
   });
 });
