@@ -211,6 +211,7 @@ async function main(argv: string[]): Promise<number> {
   const previous = only ? readTimes(timesFile, profile, env.FER_BACKEND) : null;
   const times: NotebookTiming[] = [];
   const startedAt = previous?.startedAt ?? new Date().toISOString();
+  const existing = listNotebooks(NOTEBOOKS);
   const t0 = Date.now();
   for (const nb of notebooks) {
     console.log(`reproduce: ${nb} ...`);
@@ -218,12 +219,12 @@ async function main(argv: string[]): Promise<number> {
     const ok = executeNotebook(path.join(NOTEBOOKS, nb), { env, timeoutSec });
     const seconds = (Date.now() - t) / 1000;
     times.push({ notebook: nb, seconds, ok });
-    // Written after every notebook so that 07 can report the wall times of those before it.
+    // Written after every notebook so that 09 can report the wall times of those before it.
     writeJsonAtomic(timesFile, {
       profile,
       backend: env.FER_BACKEND,
       startedAt,
-      notebooks: mergeTimes(previous?.notebooks ?? [], times, listNotebooks(NOTEBOOKS)),
+      notebooks: mergeTimes(previous?.notebooks ?? [], times, existing),
     });
     if (!ok) {
       console.error(`reproduce: FAILED in notebooks/${nb} after ${seconds.toFixed(1)} s`);
