@@ -9,13 +9,15 @@
 #
 # Ctrl-C or SIGTERM stops both after their current batch, with a checkpoint (exit 130). Stop it
 # before committing models/*.checkpoint, so that no save lands in the middle of `git add`.
-# To try it on small settings: PAPER_RUN_OUT=runs/try PAPER_RUN_ARGS='--width 0.125 --epochs 1 …'.
+# To try it on small settings: PAPER_RUN_OUT=runs/try PAPER_RUN_LOGS=runs/try
+# PAPER_RUN_ARGS='--width 0.125 --epochs 1 …' (test/paper-run.test.ts does this).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 : "${FER2013_CSV:?set FER2013_CSV to fer2013.csv(.gz)}"
 out=${PAPER_RUN_OUT:-models}
+logs=${PAPER_RUN_LOGS:-runs}
 read -ra extra <<<"${PAPER_RUN_ARGS:-}"
-mkdir -p runs "$out"
+mkdir -p "$logs" "$out"
 
 declare -A pid=()
 stopping=0
@@ -23,11 +25,11 @@ stopping=0
 start() { # start MODEL THREADS
   local m=$1 resume=()
   [[ -d $out/$m.checkpoint ]] && resume=(--resume)
-  echo "paper-run: $m on $2 thread(s)${resume:+, resuming} (log: runs/paper-$m.log)" >&2
+  echo "paper-run: $m on $2 thread(s)${resume:+, resuming} (log: $logs/paper-$m.log)" >&2
   # node itself, not npx: the signals below must reach the training process.
   FER_WASM_THREADS=$2 node --import tsx lib/cli/index.ts train --model "$m" --profile paper \
     --seed 1 --out "$out/$m" --log-every 40 "${extra[@]}" "${resume[@]}" \
-    >>"runs/paper-$m.log" 2>&1 &
+    >>"$logs/paper-$m.log" 2>&1 &
   pid[$m]=$!
 }
 

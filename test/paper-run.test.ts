@@ -1,0 +1,178 @@
+/**
+ * scripts/paper-run.sh, the driver of the paper-scale run: both models side by side, the one
+ * left running moved onto every core when the other finishes, SIGTERM saving both, and a rerun
+ * continuing them. Tiny settings (width 0.125, 3 epochs, 400 synthetic faces) stand in for the
+ * paper's; the final weights must equal those of `fer train` run alone with the same settings.
+ */
+import { strict as assert } from 'node:assert';
+import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { syntheticFer, writeFerCsv } from '../lib/train/synthetic';
+import { ferChild } from './fixtures/cli';
+
+const ROOT = path.resolve(__dirname, '..');
+const MODELS = ['cnn', 'cnn-lstm'] as const;
+
+describe('scripts/paper-run.sh', function () {
+  let tmp: string;
+  let csv: string;
+  // No spaces in these paths: PAPER_RUN_ARGS is split on whitespace.
+  const extra = (): string[] => [
+    '--width',
+    '0.125',
+    '--epochs',
+    '3',
+    '--backend',
+    'wasm',
+    '--cache-dir',
+    path.join(tmp, 'cache'),
+  ];
+
+  before(() => {
+    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'fer-paper-run-'));
+    csv = path.join(tmp, 'synthetic.csv');
+    writeFerCsv(csv, syntheticFer({ n: 400, noise: 60 }));
+  });
+  after(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+  /** Runs the script with models in <tmp>/<name>, logs in <tmp>/<name>-logs. */
+  function paperRun(
+    name: string,
+    opts: { csv?: string; onTick?: (kill: () => void) => void } = {},
+  ): Promise<{ code: number | null; stderr: string }> {
+    const out = path.join(tmp, name);
+    return new Promise((resolve, reject) => {
+      const child = spawn('bash', ['scripts/paper-run.sh'], {
+        cwd: ROOT,
+        env: {
+          ...process.env,
+          FER_DEBUG: '',
+          FER_BACKEND: '',
+          FER2013_CSV: opts.csv ?? csv,
+          PAPER_RUN_OUT: out,
+          PAPER_RUN_LOGS: `${out}-logs`,
+          PAPER_RUN_ARGS: extra().join(' '),
+        },
+        stdio: ['ignore', 'ignore', 'pipe'],
+      });
+      let stderr = '';
+      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      const tick = opts.onTick
+        ? setInterval(() => opts.onTick?.(() => child.kill('SIGTERM')), 50)
+        : undefined;
+      child.on('error', reject);
+      child.on('close', (code) => {
+        clearInterval(tick);
+        resolve({ code, stderr });
+      });
+    });
+  }
+
+  const log = (name: string, m: string): string => {
+    const f = path.join(tmp, `${name}-logs`, `paper-${m}.log`);
+    return fs.existsSync(f) ? fs.readFileSync(f, 'utf8') : '';
+  };
+  const weights = (dir: string): Buffer => fs.readFileSync(path.join(dir, 'weights.bin'));
+
+  // Each model trained alone by `fer train`, one thread, with the script's own arguments.
+  let reference: Promise<void> | null = null;
+  const alone = () =>
+    (reference ??= Promise.all(
+      MODELS.map(async (m) => {
+        const r = await ferChild(
+          [
+            'train',
+            '--model',
+            m,
+            '--profile',
+            'paper',
+            '--seed',
+            '1',
+            '--out',
+            path.join(tmp, 'alone', m),
+            '--csv',
+            csv,
+            ...extra(),
+          ],
+          { env: { FER_BACKEND: '', FER_WASM_THREADS: '1' } },
+        );
+        assert.equal(r.code, 0, r.stderr);
+      }),
+    ).then(() => undefined));
+
+  function assertFinishedLikeAlone(name: string): void {
+    for (const m of MODELS) {
+      const dir = path.join(tmp, name, m);
+      assert.ok(fs.existsSync(path.join(dir, 'meta.json')), `${m} has no finished model`);
+      assert.ok(!fs.existsSync(`${dir}.checkpoint`), `${m}'s checkpoint was not removed`);
+      assert.ok(
+        weights(dir).equals(weights(path.join(tmp, 'alone', m))),
+        `${m}: weights differ from fer train run alone`,
+      );
+      assert.equal(JSON.parse(fs.readFileSync(path.join(dir, 'meta.json'), 'utf8')).epochsRun, 3);
+    }
+  }
+
+  it('trains both to the end, the same as each alone; a rerun has nothing to do', async () => {
+    const [r] = await Promise.all([paperRun('full'), alone()]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /paper-run: cnn on 1 thread\(s\) \(log: /);
+    assert.match(r.stderr, /paper-run: cnn-lstm on 1 thread\(s\) \(log: /);
+    for (const m of MODELS) assert.match(r.stderr, new RegExp(`paper-run: ${m} exited with 0`));
+    // Whichever finished first, the other was moved onto every core (or had already ended).
+    const moved = /paper-run: (cnn|cnn-lstm) paused, to continue on every core/.exec(r.stderr);
+    if (moved) {
+      assert.match(r.stderr, new RegExp(`paper-run: ${moved[1]} on auto thread\\(s\\), resuming`));
+    }
+    assertFinishedLikeAlone('full');
+
+    const logsBefore = MODELS.map((m) => log('full', m));
+    const again = await paperRun('full');
+    assert.equal(again.code, 0, again.stderr);
+    for (const m of MODELS) assert.match(again.stderr, new RegExp(`paper-run: ${m} is finished`));
+    assert.deepEqual(
+      MODELS.map((m) => log('full', m)),
+      logsBefore,
+      'the rerun trained something',
+    );
+  });
+
+  it('SIGTERM saves both and exits 130; a rerun resumes both to the same weights', async () => {
+    let sent = false;
+    const r = await paperRun('stopped', {
+      onTick: (kill) => {
+        // Once both are training (their header line is out), stop the script itself.
+        if (!sent && MODELS.every((m) => / on wasm: .* up to 3 epochs/.test(log('stopped', m)))) {
+          sent = true;
+          kill();
+        }
+      },
+    });
+    assert.ok(sent, 'both trainings never started');
+    assert.equal(r.code, 130, r.stderr);
+    for (const m of MODELS) {
+      assert.match(log('stopped', m), /interrupted: saved epoch \d+ at batch \d+\/\d+/);
+      assert.ok(fs.existsSync(path.join(tmp, 'stopped', `${m}.checkpoint`, 'state.json')));
+      assert.ok(!fs.existsSync(path.join(tmp, 'stopped', m, 'meta.json')));
+    }
+
+    const [again] = await Promise.all([paperRun('stopped'), alone()]);
+    assert.equal(again.code, 0, again.stderr);
+    for (const m of MODELS) {
+      assert.match(again.stderr, new RegExp(`paper-run: ${m} on \\S+ thread\\(s\\), resuming`));
+      assert.match(log('stopped', m), /continuing epoch \d+ at batch \d+\//);
+    }
+    assertFinishedLikeAlone('stopped');
+  });
+
+  it('a CSV that is not there: both fail cleanly, the script exits 1, no model is written', async () => {
+    const r = await paperRun('broken', { csv: path.join(tmp, 'missing.csv') });
+    assert.equal(r.code, 1, r.stderr);
+    for (const m of MODELS) {
+      assert.match(log('broken', m), /missing\.csv/);
+      assert.ok(!fs.existsSync(path.join(tmp, 'broken', m)));
+    }
+  });
+});
