@@ -79,9 +79,10 @@ describe('expected ranges of the paper-scale models: the checks', () => {
 /**
  * Issue 7: the committed paper-scale models in models/cnn and models/cnn-lstm, on a fixed
  * stratified 2,000 of the 7,178 official test images (seed 0) and one noise seed: 7 passes of
- * 2,000 images, about 5 min per full-size model on one wasm core, so that CI stays fast; `npm run reproduce -- --profile paper` applies the same checks to all of them
- * (notebook 05). Why each range is what it is: PAPER_SCALE_RANGES in lib/eval/expected-ranges.ts.
- * Pending until both finished models are committed (the run is resumable and in progress).
+ * 2,000 images, about 5 min per full-size model on one wasm core, so that CI stays fast;
+ * `npm run reproduce -- --profile paper` applies the same checks to all of them (notebook 05).
+ * Why each range is what it is: PAPER_SCALE_RANGES in lib/eval/expected-ranges.ts. Each model
+ * is pending until its finished weights are committed (the run is resumable and in progress).
  */
 describe('expected ranges of the committed paper-scale models (2,000 test images)', function () {
   this.timeout(20 * 60 * 1000);
@@ -91,9 +92,9 @@ describe('expected ranges of the committed paper-scale models (2,000 test images
 
   before(async function () {
     const missing = MODEL_NAMES.filter((_, i) => !found[i]);
-    if (missing.length || !process.env.FER2013_CSV) {
+    if (missing.length === MODEL_NAMES.length || !process.env.FER2013_CSV) {
       console.log(
-        `      (pending: ${missing.length ? `no finished paper-scale ${missing.join(' and ')} in models/` : 'FER2013_CSV is not set'})`,
+        `      (pending: ${missing.length ? 'no finished paper-scale model in models/' : 'FER2013_CSV is not set'})`,
       );
       this.skip();
     }
@@ -106,9 +107,12 @@ describe('expected ranges of the committed paper-scale models (2,000 test images
   });
 
   for (const [i, name] of MODEL_NAMES.entries())
-    it(`${name}: clean accuracy, noise curve to 0.08 and weighted F1 at 0.30 in range`, async () => {
+    it(`${name}: clean accuracy, noise curve to 0.08 and weighted F1 at 0.30 in range`, async function () {
       const ref = found[i];
-      assert.ok(ref);
+      if (!ref) {
+        console.log(`      (pending: no finished paper-scale ${name} in models/)`);
+        return this.skip();
+      }
       const { model, meta } = await loadStudyModel(ref.dir);
       try {
         const { indices } = testIndicesFor(ds, meta, 2000);
