@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { EpochLog } from '../lib/train/checkpoint';
-import { describeRunStatus, formatHistory, runStatus } from '../lib/train/status';
+import { describeRunStatus, formatHistory, formatLr, runStatus } from '../lib/train/status';
 import { FerError } from '../lib/util/errors';
 
 const epoch = (n: number, seconds: number): EpochLog => ({
@@ -21,6 +21,16 @@ describe('train status: how far a resumable run has got', () => {
   let dir = '';
   beforeEach(() => (dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fer-status-'))));
   afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it('formats learning rates without rounding away a plateau halving', () => {
+    assert.deepEqual([5e-4, 2.5e-4, 1.25e-4, 6.25e-5, 1e-3].map(formatLr), [
+      '5.0e-4',
+      '2.5e-4',
+      '1.25e-4',
+      '6.25e-5',
+      '1.0e-3',
+    ]);
+  });
 
   it('reports a run that has not started', () => {
     const s = runStatus(path.join(dir, 'cnn'));

@@ -28,7 +28,7 @@ import { VERDICT_MEANING, claimVerdicts } from './claims';
 import type { Provenance } from './provenance';
 import type { DynamicsResult } from '../dynamics/experiment';
 import { dynamicsBlocks, loadDynamicsResult } from './dynamics-report';
-import { meanEpochSeconds, type RunStatus } from '../train/status';
+import { formatLr, meanEpochSeconds, type RunStatus } from '../train/status';
 
 export { claimVerdicts, claimsById, type ClaimVerdict, type Verdict } from './claims';
 import {
@@ -204,7 +204,7 @@ function paperRunEpochs(runs: RunStatus[]): Block[] {
       const e = x.history.find((q) => q.epoch === epoch);
       row[`${m} val acc`] = e ? e.val_accuracy.toFixed(3) : '—';
       row[`${m} val loss`] = e ? e.val_loss.toFixed(3) : '—';
-      row[`${m} lr`] = e ? e.lr.toExponential(1) : '—';
+      row[`${m} lr`] = e ? formatLr(e.lr) : '—';
     }
     return row;
   });

@@ -154,6 +154,13 @@ export function describeRunStatus(s: RunStatus): string {
   );
 }
 
+/**
+ * A learning rate for tables: two significant digits, three where two would round it
+ * (the plateau halvings give 1.25e-4, which "1.3e-4" would misstate).
+ */
+export const formatLr = (lr: number): string =>
+  lr.toExponential(Number(lr.toPrecision(2)) === lr ? 1 : 2);
+
 /** The run's epochs as a Keras-History-like text table. */
 export function formatHistory(history: EpochLog[]): string {
   const head = ['epoch', 'loss', 'accuracy', 'val_loss', 'val_accuracy', 'lr', 'minutes'];
@@ -163,7 +170,7 @@ export function formatHistory(history: EpochLog[]): string {
     e.accuracy.toFixed(4),
     e.val_loss.toFixed(4),
     e.val_accuracy.toFixed(4),
-    e.lr.toExponential(1),
+    formatLr(e.lr),
     (e.seconds / 60).toFixed(1),
   ]);
   const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
