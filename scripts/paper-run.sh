@@ -55,20 +55,22 @@ for m in "${todo[@]}"; do start "$m" "$threads"; done
 status=0
 while ((${#pid[@]})); do
   wait -n "${pid[@]}"
-  rc=$?
   for m in "${!pid[@]}"; do
+    # The branch below may already have reaped (or restarted) a model listed at the loop's start.
+    [[ -v "pid[$m]" ]] || continue
     kill -0 "${pid[$m]}" 2>/dev/null && continue
     wait "${pid[$m]}" 2>/dev/null
     rc=$?
     unset "pid[$m]"
     echo "paper-run: $m exited with $rc" >&2
     if ((rc != 0)); then
-      status=$rc
+      # The first failure is the cause; the other model's exit after our SIGTERM is not.
+      ((status)) || status=$rc
       ((stopping)) || on_signal
     elif ((!stopping && ${#pid[@]} == 1)); then
       # The other model now has the machine to itself: give it every core.
       other=${!pid[*]}
-      kill -TERM "${pid[$other]}"
+      kill -TERM "${pid[$other]}" 2>/dev/null # it may have ended too
       wait "${pid[$other]}"
       rc=$?
       unset "pid[$other]"
@@ -77,7 +79,7 @@ while ((${#pid[@]})); do
         start "$other" auto
       else
         echo "paper-run: $other exited with $rc" >&2
-        ((rc == 0)) || status=$rc
+        ((rc == 0 || status)) || status=$rc
       fi
     fi
   done

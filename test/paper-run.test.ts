@@ -167,12 +167,100 @@ describe('scripts/paper-run.sh', function () {
     assertFinishedLikeAlone('stopped');
   });
 
-  it('a CSV that is not there: both fail cleanly, the script exits 1, no model is written', async () => {
+  it('a CSV that is not there: the script exits 1 and no model is written', async () => {
     const r = await paperRun('broken', { csv: path.join(tmp, 'missing.csv') });
     assert.equal(r.code, 1, r.stderr);
-    for (const m of MODELS) {
-      assert.match(log('broken', m), /missing\.csv/);
-      assert.ok(!fs.existsSync(path.join(tmp, 'broken', m)));
+    // The first model to fail stops the other, which may not have reached the CSV yet.
+    assert.ok(
+      MODELS.some((m) => /missing\.csv/.test(log('broken', m))),
+      r.stderr,
+    );
+    for (const m of MODELS) assert.ok(!fs.existsSync(path.join(tmp, 'broken', m)));
+  });
+
+  /**
+   * The script's bookkeeping, deterministically: a fake `node` first on PATH stands in for
+   * `fer train`. FAKE_<MODEL>="seconds:code" (FAKE_<MODEL>_RESUME with --resume) says how long
+   * it runs and how it exits; SIGTERM leaves a checkpoint folder and exits 130, as fer train does.
+   */
+  describe('bookkeeping (a fake fer train)', () => {
+    let bin: string;
+    before(() => {
+      bin = path.join(tmp, 'fake-bin');
+      fs.mkdirSync(bin);
+      fs.writeFileSync(
+        path.join(bin, 'node'),
+        `#!/usr/bin/env bash
+model= out= resume=
+while (($#)); do
+  case $1 in --model) model=$2; shift ;; --out) out=$2; shift ;; --resume) resume=1 ;; esac
+  shift
+done
+var=FAKE_\${model//-/_}; var=\${var^^}; [[ $resume ]] && [[ -v \${var}_RESUME ]] && var=\${var}_RESUME
+IFS=: read -r secs code <<<"\${!var}"
+echo "fake $model threads=$FER_WASM_THREADS resume=\${resume:-0}"
+trap 'mkdir -p "$out.checkpoint"; echo stopped; exit 130' TERM
+sleep "$secs" & wait $!
+((code)) || { mkdir -p "$out"; echo '{}' >"$out/meta.json"; rm -rf "$out.checkpoint"; }
+exit "$code"
+`,
+        { mode: 0o755 },
+      );
+    });
+
+    function fakeRun(name: string, env: Record<string, string>) {
+      const out = path.join(tmp, name);
+      const t0 = Date.now();
+      return new Promise<{ code: number | null; stderr: string; seconds: number }>((resolve) => {
+        const child = spawn('bash', ['scripts/paper-run.sh'], {
+          cwd: ROOT,
+          env: {
+            ...process.env,
+            ...env,
+            PATH: `${bin}:${process.env.PATH ?? ''}`,
+            FER2013_CSV: csv,
+            PAPER_RUN_OUT: out,
+            PAPER_RUN_LOGS: `${out}-logs`,
+          },
+          stdio: ['ignore', 'ignore', 'pipe'],
+        });
+        let stderr = '';
+        child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+        child.on('close', (code) => resolve({ code, stderr, seconds: (Date.now() - t0) / 1000 }));
+      });
     }
+
+    it('both ending at once: exit 0, each reaped once', async () => {
+      for (let i = 0; i < 5; i++) {
+        const r = await fakeRun(`same-${i}`, { FAKE_CNN: '0:0', FAKE_CNN_LSTM: '0:0' });
+        assert.equal(r.code, 0, r.stderr);
+        assert.doesNotMatch(r.stderr, /unbound|line \d+/);
+        for (const m of MODELS)
+          assert.equal(r.stderr.split(`paper-run: ${m} exited with 0`).length, 2, r.stderr);
+      }
+    });
+
+    it('one finishing first moves the other onto every core, resuming it', async () => {
+      const r = await fakeRun('moved', {
+        FAKE_CNN: '0.2:0',
+        FAKE_CNN_LSTM: '30:0',
+        FAKE_CNN_LSTM_RESUME: '0:0',
+      });
+      assert.equal(r.code, 0, r.stderr);
+      assert.ok(r.seconds < 20, `took ${r.seconds} s: the other model was not stopped`);
+      assert.match(r.stderr, /cnn-lstm paused, to continue on every core/);
+      assert.equal(
+        log('moved', 'cnn-lstm'),
+        'fake cnn-lstm threads=1 resume=0\nstopped\nfake cnn-lstm threads=auto resume=1\n',
+      );
+    });
+
+    it('the first failure stops the other and is the exit status', async () => {
+      const r = await fakeRun('failed', { FAKE_CNN: '30:0', FAKE_CNN_LSTM: '0.2:3' });
+      assert.equal(r.code, 3, r.stderr);
+      assert.ok(r.seconds < 20, `took ${r.seconds} s: the other model was not stopped`);
+      assert.match(r.stderr, /cnn-lstm exited with 3[^]*cnn exited with 130/);
+      assert.ok(fs.existsSync(path.join(tmp, 'failed', 'cnn.checkpoint')));
+    });
   });
 });
