@@ -37,38 +37,55 @@ describe('scripts/paper-run.sh', function () {
   });
   after(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
-  /** Runs the script with models in <tmp>/<name>, logs in <tmp>/<name>-logs. */
-  function paperRun(
+  /**
+   * Runs the script with models in <tmp>/<name>, logs in <tmp>/<name>-logs and `env` laid over
+   * this process's; `onTick` is called every 50 ms with a function that sends it SIGTERM.
+   */
+  function runScript(
     name: string,
-    opts: { csv?: string; onTick?: (kill: () => void) => void } = {},
-  ): Promise<{ code: number | null; stderr: string }> {
+    env: Record<string, string>,
+    onTick?: (kill: () => void) => void,
+  ): Promise<{ code: number | null; stderr: string; seconds: number }> {
     const out = path.join(tmp, name);
+    const t0 = Date.now();
     return new Promise((resolve, reject) => {
       const child = spawn('bash', ['scripts/paper-run.sh'], {
         cwd: ROOT,
         env: {
           ...process.env,
-          FER_DEBUG: '',
-          FER_BACKEND: '',
-          FER2013_CSV: opts.csv ?? csv,
+          FER2013_CSV: csv,
           PAPER_RUN_OUT: out,
           PAPER_RUN_LOGS: `${out}-logs`,
-          PAPER_RUN_ARGS: extra().join(' '),
+          ...env,
         },
         stdio: ['ignore', 'ignore', 'pipe'],
       });
       let stderr = '';
       child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-      const tick = opts.onTick
-        ? setInterval(() => opts.onTick?.(() => child.kill('SIGTERM')), 50)
-        : undefined;
+      const tick = onTick ? setInterval(() => onTick(() => child.kill('SIGTERM')), 50) : undefined;
       child.on('error', reject);
       child.on('close', (code) => {
         clearInterval(tick);
-        resolve({ code, stderr });
+        resolve({ code, stderr, seconds: (Date.now() - t0) / 1000 });
       });
     });
   }
+
+  /** The script driving real `fer train` runs on the tiny settings. */
+  const paperRun = (
+    name: string,
+    opts: { csv?: string; onTick?: (kill: () => void) => void } = {},
+  ) =>
+    runScript(
+      name,
+      {
+        FER_DEBUG: '',
+        FER_BACKEND: '',
+        FER2013_CSV: opts.csv ?? csv,
+        PAPER_RUN_ARGS: extra().join(' '),
+      },
+      opts.onTick,
+    );
 
   const log = (name: string, m: string): string => {
     const f = path.join(tmp, `${name}-logs`, `paper-${m}.log`);
@@ -208,27 +225,8 @@ exit "$code"
       );
     });
 
-    function fakeRun(name: string, env: Record<string, string>) {
-      const out = path.join(tmp, name);
-      const t0 = Date.now();
-      return new Promise<{ code: number | null; stderr: string; seconds: number }>((resolve) => {
-        const child = spawn('bash', ['scripts/paper-run.sh'], {
-          cwd: ROOT,
-          env: {
-            ...process.env,
-            ...env,
-            PATH: `${bin}:${process.env.PATH ?? ''}`,
-            FER2013_CSV: csv,
-            PAPER_RUN_OUT: out,
-            PAPER_RUN_LOGS: `${out}-logs`,
-          },
-          stdio: ['ignore', 'ignore', 'pipe'],
-        });
-        let stderr = '';
-        child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-        child.on('close', (code) => resolve({ code, stderr, seconds: (Date.now() - t0) / 1000 }));
-      });
-    }
+    const fakeRun = (name: string, env: Record<string, string>) =>
+      runScript(name, { ...env, PATH: `${bin}:${process.env.PATH ?? ''}` });
 
     it('both ending at once: exit 0, each reaped once', async () => {
       for (let i = 0; i < 5; i++) {
