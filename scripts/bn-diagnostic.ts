@@ -22,7 +22,7 @@ import { evaluateLoss, loadCheckpoint, trainValRows } from '../lib/train';
 
 async function main(dir: string): Promise<void> {
   await setupBackend('auto');
-  const ck = loadCheckpoint(dir);
+  const ck = loadCheckpoint(dir, { recover: false });
   const cfg = ck.state.config;
   const ds = await loadFer2013({ csv: process.env.FER2013_CSV });
   const { train, val } = trainValRows(ds, cfg);

@@ -19,6 +19,13 @@ import type { RunStatus } from '../lib/train/status';
 import { FerError } from '../lib/util/errors';
 import { syntheticStudy } from './report-fixtures';
 
+const interimInfo = {
+  checkpoint: 'models/cnn.checkpoint',
+  epochsDone: 13,
+  partial: { epoch: 14, batch: 211, batches: 404 },
+  wallSeconds: 100_000,
+};
+
 describe('report: paper figures and the reproduction report (synthetic results)', function () {
   this.timeout(120000);
   const study = syntheticStudy(300);
@@ -176,6 +183,24 @@ describe('report: paper figures and the reproduction report (synthetic results)'
     }
     assert.equal(loadResults(two, { profile: 'paper' }).evals[0].model.name, 'cnn-paper');
     assert.equal(loadResults(two, { profile: 'quick' }).evals[0].model.name, 'cnn-quick');
+    // A checkpoint's interim evaluation never takes a table's place, though newer and 'paper'.
+    const interimCnn: EvalResult = {
+      ...paperCnn,
+      createdAt: '2030-01-01T00:00:00.000Z',
+      model: {
+        ...paperCnn.model,
+        name: 'cnn.checkpoint',
+        meta: { ...paperCnn.model.meta, interim: interimInfo },
+      },
+    };
+    fs.mkdirSync(path.join(two, 'cnn.checkpoint'));
+    fs.writeFileSync(path.join(two, 'cnn.checkpoint', 'eval.json'), JSON.stringify(interimCnn));
+    const withInterim = loadResults(two, { profile: 'paper' });
+    assert.equal(withInterim.evals[0].model.name, 'cnn-paper');
+    assert.deepEqual(
+      withInterim.interim?.map((e) => e.model.name),
+      ['cnn.checkpoint'],
+    );
   });
 
   it('writes every section with our numbers and the paper numbers, and nothing undefined', () => {
@@ -263,6 +288,24 @@ describe('report: paper figures and the reproduction report (synthetic results)'
       /\| 1 \| 0\.210 \| 1\.600 \| 5\.0e-4 \|\n\| 2 \| 0\.383 \| 1\.600 \| 5\.0e-4 \|/,
     );
     assert.doesNotMatch(md, /cnn-lstm val acc/);
+    assert.doesNotMatch(md, /Interim/);
+
+    // With an interim evaluation of the running CNN's best weights: its own table, labelled.
+    const q = inputs.evals[0];
+    const interim: EvalResult = {
+      ...q,
+      model: { ...q.model, meta: { ...q.model.meta, profile: 'paper', interim: interimInfo } },
+    };
+    const withInterim = renderMarkdown(
+      reportBlocks({ ...inputs, paperRun: [running], interim: [interim] }, []),
+    );
+    assert.match(withInterim, /\*\*Interim test numbers\.\*\*/);
+    const acc = q.table1.rows[0];
+    assert.ok(acc.ci);
+    const row = `| cnn | epoch 2 (val acc 0.500) | 13 epochs + 211/404 batches | ${q.data.nTest} | ${acc.accuracy.toFixed(3)} [${acc.ci.accuracy.lo.toFixed(3)}, ${acc.ci.accuracy.hi.toFixed(3)}] |`;
+    assert.ok(withInterim.includes(row), row);
+    // The tables below still show the quick evaluation, once.
+    assert.equal(withInterim.split('## Table 1').length, 2);
   });
 
   it("adds the emotion-dynamics section and quotes it as claim 5's evidence", () => {

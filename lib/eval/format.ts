@@ -25,6 +25,12 @@ export function formatEval(r: EvalResult): string {
     `model ${r.model.name} (${m.architecture}, ${m.params.toLocaleString('en-US')} params, seed ${m.seed})` +
       ` on ${r.data.nTest} test images of split '${r.data.split}'${r.data.limited ? ` (subset of ${r.data.nTestFull})` : ''}, backend ${r.backend}`,
   );
+  if (m.interim)
+    L.push(
+      `INTERIM: the best weights (epoch ${m.bestEpoch}) of an unfinished run, read from ` +
+        `${m.interim.checkpoint} after ${m.interim.epochsDone} epochs` +
+        `${m.interim.partial ? ` + ${m.interim.partial.batch}/${m.interim.partial.batches} batches` : ''}; not the run's result`,
+    );
   if (r.bnRecalibration)
     L.push(
       `BatchNorm statistics re-estimated on ${r.bnRecalibration.images} training images ` +

@@ -1,12 +1,13 @@
 /**
  * Whole evaluations of saved models, as `fer eval` and `fer compare` run them: load the model
- * and its meta.json, recreate its test split, predict at every noise level, build every table
- * and write the result JSON atomically. Nothing here prints; progress goes to `log`.
+ * and its meta.json (or an unfinished run's best weights from its checkpoint, marked interim),
+ * recreate its test split, predict at every noise level, build every table and write the
+ * result JSON atomically. Nothing here prints; progress goes to `log`.
  */
 import * as tf from '@tensorflow/tfjs';
 import { loadFer2013 } from '../data';
 import type { FerDataset } from '../data';
-import { loadStudyModel } from '../train';
+import { loadStudyModelOrCheckpoint } from '../train';
 import type { StudyModelMeta } from '../train/meta';
 import { writeJsonAtomic } from '../util/atomic';
 import { FerError } from '../util/errors';
@@ -35,7 +36,7 @@ export async function runEval(
   modelDir: string,
   opts: EvalOptions & { out?: string; ds?: FerDataset } = {},
 ): Promise<EvalResult> {
-  const { model, meta } = await loadStudyModel(modelDir);
+  const { model, meta } = await loadStudyModelOrCheckpoint(modelDir);
   try {
     const ds = await datasetFor(opts, opts.ds);
     const { indices, info } = testIndicesFor(ds, meta, opts.limit);
@@ -63,9 +64,9 @@ export async function runCompare(
   dirB: string,
   opts: EvalOptions & { out?: string; ds?: FerDataset } = {},
 ): Promise<CompareResult> {
-  const a = await loadStudyModel(dirA);
+  const a = await loadStudyModelOrCheckpoint(dirA);
   try {
-    const b = await loadStudyModel(dirB);
+    const b = await loadStudyModelOrCheckpoint(dirB);
     try {
       const cfgSeed = (m: StudyModelMeta): unknown => m.config.splitSeed ?? m.seed;
       if (a.meta.split !== b.meta.split || cfgSeed(a.meta) !== cfgSeed(b.meta))

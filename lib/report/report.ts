@@ -59,6 +59,11 @@ export interface ReportInputs {
   paperRun?: RunStatus[] | null;
   /** results/dynamics/table6.json (beyond the paper); the section is left out when null. */
   dynamics?: DynamicsResult | null;
+  /**
+   * Evaluations of unfinished runs' best weights (meta.interim, `fer eval --model
+   * models/<m>.checkpoint`): shown only in the paper-scale run section, never in the tables.
+   */
+  interim?: EvalResult[];
 }
 
 function readJson<T>(file: string): T | null {
@@ -75,6 +80,7 @@ export function loadResults(
 ): Omit<ReportInputs, 'provenance'> {
   if (!fs.existsSync(dir)) throw new FerError('results folder not found', dir);
   const all: EvalResult[] = [];
+  const interim: EvalResult[] = [];
   for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
     if (!e.isDirectory()) continue;
     if (opts.models && !opts.models.includes(e.name)) continue;
@@ -85,7 +91,7 @@ export function loadResults(
         `unknown schema '${String(r.schema)}'`,
         path.join(dir, e.name, 'eval.json'),
       );
-    all.push(r);
+    (r.model.meta.interim ? interim : all).push(r);
   }
   const pick = new Map<ModelName, EvalResult>();
   const rank = (r: EvalResult) => [
@@ -121,6 +127,9 @@ export function loadResults(
     notebookTimes: readJson<NotebookTimes>(path.join(dir, 'notebook-times.json')),
     robustness: loadRobustnessResults(dir),
     dynamics: loadDynamicsResult(dir),
+    interim: interim.sort(
+      (a, b) => order.indexOf(a.model.meta.architecture) - order.indexOf(b.model.meta.architecture),
+    ),
   };
 }
 
@@ -152,7 +161,7 @@ export interface ReportFigure {
 }
 
 /** Where the paper-scale training stands, while the report still shows the quick profile. */
-function paperRunBlocks(runs: RunStatus[]): Block[] {
+function paperRunBlocks(runs: RunStatus[], interim: EvalResult[]): Block[] {
   const done = runs.filter((x) => x.state === 'finished').length;
   return [
     h(2, 'The paper-scale run'),
@@ -187,6 +196,48 @@ function paperRunBlocks(runs: RunStatus[]): Block[] {
       'Paper-profile training so far (seed 1, official split)',
     ),
     ...paperRunEpochs(runs),
+    ...interimBlocks(interim),
+  ];
+}
+
+/**
+ * Test numbers of the unfinished runs' best weights so far (`fer eval --model
+ * models/<m>.checkpoint`). Early stopping never sees them, so looking does not steer training;
+ * they are labelled interim because the run, and with it the weights kept, may still change.
+ */
+function interimBlocks(evals: EvalResult[]): Block[] {
+  if (evals.length === 0) return [];
+  return [
+    p(
+      "**Interim test numbers.** The best weights so far of each unfinished run (lowest val loss), evaluated on the test split with the BatchNorm statistics as trained (the paper's recipe). " +
+        'Training never reads these numbers: early stopping and the learning rate watch the validation hold-out only. ' +
+        "They are not the study's result, which comes from the finished models.",
+    ),
+    table(
+      evals.map((e) => {
+        const m = e.model.meta;
+        const it = m.interim;
+        const row = (a: string) => e.table1.rows.find((x) => x.averaging === a);
+        const all = e.table1.rows[0]; // accuracy is the same under every averaging
+        const weighted = row('weighted');
+        const macro = row('macro');
+        return {
+          model: m.architecture,
+          'best weights': `epoch ${m.bestEpoch} (val acc ${m.best.valAccuracy.toFixed(3)})`,
+          'trained so far': it
+            ? `${it.epochsDone} epochs${it.partial ? ` + ${it.partial.batch}/${it.partial.batches} batches` : ''}`
+            : '—',
+          'test images': e.data.nTest.toLocaleString('en-US'),
+          accuracy: all ? `${all.accuracy.toFixed(3)} ${ci(all.ci?.accuracy)}` : '—',
+          'weighted F1': weighted ? `${weighted.f1.toFixed(3)} ${ci(weighted.ci?.f1)}` : '—',
+          'macro F1': macro ? `${macro.f1.toFixed(3)} ${ci(macro.ci?.f1)}` : '—',
+          'paper accuracy': PAPER.table1[m.architecture].accuracy.toFixed(2),
+          backend: e.backend,
+        };
+      }),
+      {},
+      'Interim: best weights so far on the test set (95 % bootstrap CIs)',
+    ),
   ];
 }
 
@@ -253,7 +304,7 @@ export function reportBlocks(inputs: ReportInputs, figures: ReportFigure[]): Blo
     );
   }
   if (inputs.paperRun?.length && first.model.meta.profile !== 'paper')
-    B.push(...paperRunBlocks(inputs.paperRun));
+    B.push(...paperRunBlocks(inputs.paperRun, inputs.interim ?? []));
   B.push(
     table(
       ms.map((m) => {

@@ -175,9 +175,13 @@ function readBin(dir: string, name: string, specs: tf.io.WeightsManifestEntry[])
   return specs.map((s) => map[s.name]);
 }
 
-/** Reads a checkpoint folder; any damage is a FerError naming the file. */
-export function loadCheckpoint(dir: string): Checkpoint {
-  recoverCheckpointDir(dir);
+/**
+ * Reads a checkpoint folder; any damage is a FerError naming the file. `recover` (default) first
+ * repairs an interrupted save; readers beside a running training pass false, since the
+ * training's save in progress looks like a leftover and would be deleted.
+ */
+export function loadCheckpoint(dir: string, opts: { recover?: boolean } = {}): Checkpoint {
+  if (opts.recover !== false) recoverCheckpointDir(dir);
   const file = path.join(dir, STATE);
   if (!fs.existsSync(file)) throw new FerError('no checkpoint to resume from', dir);
   let raw: TrainState & {

@@ -22,4 +22,5 @@ export {
 } from './train';
 export { saveStudyModel, loadStudyModel, dirSaveHandler, dirLoadHandler, gitCommit } from './io';
 export { type EpochLog, type PartialEpoch, type TrainState, loadCheckpoint } from './checkpoint';
-export { type StudyModelMeta, type ModelName, MODEL_NAMES } from './meta';
+export { type StudyModelMeta, type InterimInfo, type ModelName, MODEL_NAMES } from './meta';
+export { isCheckpointDir, loadCheckpointModel, loadStudyModelOrCheckpoint } from './interim';

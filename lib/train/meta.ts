@@ -20,6 +20,23 @@ export interface StudyModelMeta {
   createdAt: string;
   /** Any training option not listed above, as it was used. */
   config: Record<string, unknown>;
+  /**
+   * Set when these are the best weights of a run that has not finished (read from its
+   * checkpoint): numbers from such a model are interim, not the run's result.
+   */
+  interim?: InterimInfo;
+}
+
+/** Where an unfinished run stood when its best weights were read. */
+export interface InterimInfo {
+  /** The checkpoint folder (repository-relative when inside it). */
+  checkpoint: string;
+  /** Epochs finished; the best weights are those of `bestEpoch`. */
+  epochsDone: number;
+  /** Batches of the next epoch already trained, or null at an epoch's end. */
+  partial: { epoch: number; batch: number; batches: number } | null;
+  /** Training time so far, summed over sessions. */
+  wallSeconds: number;
 }
 
 export const MODEL_NAMES = ['cnn', 'cnn-lstm'] as const;

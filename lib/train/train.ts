@@ -427,13 +427,14 @@ function describeSaved(state: TrainState, nBatches: number): string {
     : `the checkpoint of epoch ${state.epoch}`;
 }
 
-function studyMeta(
+/** meta.json of a model trained to `state` (also used for a checkpoint's interim model). */
+export function studyMeta(
   model: tf.LayersModel,
   cfg: TrainConfig,
   state: TrainState,
   backend: string,
   sessionSeconds: number,
-  rows: { train: Int32Array; val: Int32Array },
+  rows: { train: ArrayLike<number>; val: ArrayLike<number> } | null,
 ): StudyModelMeta {
   const c = paramCounts(model);
   const b = state.best ?? { epoch: 0, valLoss: NaN, valAccuracy: NaN };
@@ -462,8 +463,7 @@ function studyMeta(
       // Relative to the repository when inside it: meta.json travels with committed models.
       out: portablePath(rest.out),
       checkpointDir: portablePath(rest.checkpointDir),
-      trainImages: rows.train.length,
-      valImages: rows.val.length,
+      ...(rows && { trainImages: rows.train.length, valImages: rows.val.length }),
       stoppedEarly: state.stopped,
       finalLr: state.lr,
       regularization:

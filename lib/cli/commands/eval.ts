@@ -17,7 +17,10 @@ const USAGE = `usage:
       on N of the model's training images (dropout off; not the paper's recipe, which keeps the
       statistics from training) and writes eval-bn-recalibrated.json instead, beside eval.json.
       Writes results/<model-folder>/eval.json (or --out) with meta.json embedded, and prints
-      readable tables (the JSON instead with --json).`;
+      readable tables (the JSON instead with --json).
+      <dir> may also be an unfinished run's checkpoint folder (models/cnn.checkpoint): its best
+      weights so far are evaluated, safely beside the running training, and the result is
+      marked interim (meta.interim); the report shows it only as an interim number.`;
 
 export const evalCommand: Command = {
   name: 'eval',
