@@ -7,12 +7,11 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { portablePath } from '../env';
-import { buildModel } from '../models';
 import { FerError } from '../util/errors';
 import { loadCheckpoint, type Checkpoint } from './checkpoint';
 import { loadStudyModel, MODEL_JSON } from './io';
 import type { StudyModelMeta } from './meta';
-import { studyMeta } from './train';
+import { modelFor, studyMeta } from './train';
 
 const STATE = 'state.json';
 
@@ -31,23 +30,15 @@ export function loadCheckpointModel(dir: string): {
 } {
   const ck = readConsistent(dir);
   const { state } = ck;
-  const cfg = state.config;
   tf.dispose([...ck.weights, ...ck.optimizer.map((o) => o.tensor)]);
   if (!ck.best || !state.best) {
     tf.dispose(ck.best ?? []);
     throw new FerError('the run has not finished an epoch yet: no best weights to evaluate', dir);
   }
-  const model = buildModel(cfg.model, {
-    widthMultiplier: cfg.widthMultiplier,
-    dropout: cfg.dropout,
-    denseDropout: cfg.dropout,
-    seed: cfg.seed,
-    l2: cfg.l2,
-    bnMomentum: cfg.bnMomentum,
-  });
+  const model = modelFor(state.config);
   model.setWeights(ck.best);
   tf.dispose(ck.best);
-  const meta = studyMeta(model, cfg, state, state.backend, 0, null);
+  const meta = studyMeta(model, state.config, state, state.backend, 0, null);
   meta.interim = {
     checkpoint: portablePath(dir),
     epochsDone: state.epoch,

@@ -79,6 +79,18 @@ export interface TrainResult {
   resumedFrom: number | null;
 }
 
+/** The untrained model a config describes (its seeded initial weights). */
+export function modelFor(cfg: TrainConfig): tf.LayersModel {
+  return buildModel(cfg.model, {
+    widthMultiplier: cfg.widthMultiplier,
+    dropout: cfg.dropout,
+    denseDropout: cfg.dropout,
+    seed: cfg.seed,
+    l2: cfg.l2,
+    bnMomentum: cfg.bnMomentum,
+  });
+}
+
 /** Mean categorical cross-entropy (Keras: clip to [1e-7, 1-1e-7]) and accuracy on `indices`. */
 export function evaluateLoss(
   model: tf.LayersModel,
@@ -158,14 +170,7 @@ export async function train(cfg: TrainConfig, opts: TrainOptions = {}): Promise<
   const ds = opts.dataset ?? (await loadFer2013({ csv: cfg.csv, cacheDir: cfg.cacheDir, log }));
   const rows = trainValRows(ds, cfg);
 
-  const model = buildModel(cfg.model, {
-    widthMultiplier: cfg.widthMultiplier,
-    dropout: cfg.dropout,
-    denseDropout: cfg.dropout,
-    seed: cfg.seed,
-    l2: cfg.l2,
-    bnMomentum: cfg.bnMomentum,
-  });
+  const model = modelFor(cfg);
   const optimizer = tf.train.adam(cfg.learningRate);
   model.compile({ optimizer, loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
 
