@@ -23,7 +23,6 @@ const interimInfo = {
   checkpoint: 'models/cnn.checkpoint',
   epochsDone: 13,
   partial: { epoch: 14, batch: 211, batches: 404 },
-  wallSeconds: 100_000,
 };
 
 describe('report: paper figures and the reproduction report (synthetic results)', function () {

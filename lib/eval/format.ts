@@ -1,6 +1,7 @@
 /** Readable text tables of eval/compare results, for the terminal. */
 import { EMOTIONS } from '../data/classes';
 import { PAPER, PAPER_TABLE_NOISE_LEVELS } from '../paper';
+import { interimProgress } from '../train/meta';
 import type { CompareResult, ConfidenceInterval, EvalResult, SpreadStat } from './types';
 
 /** A padded text table: first column left-aligned, the rest right-aligned. */
@@ -28,8 +29,7 @@ export function formatEval(r: EvalResult): string {
   if (m.interim)
     L.push(
       `INTERIM: the best weights (epoch ${m.bestEpoch}) of an unfinished run, read from ` +
-        `${m.interim.checkpoint} after ${m.interim.epochsDone} epochs` +
-        `${m.interim.partial ? ` + ${m.interim.partial.batch}/${m.interim.partial.batches} batches` : ''}; not the run's result`,
+        `${m.interim.checkpoint} after ${interimProgress(m.interim)}; not the run's result`,
     );
   if (r.bnRecalibration)
     L.push(

@@ -10,7 +10,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Averaging, CompareResult, EvalResult } from '../eval/types';
 import { PAPER, PAPER_TABLE_NOISE_LEVELS } from '../paper';
-import type { ModelName } from '../train/meta';
+import { interimProgress, MODEL_NAMES, type ModelName } from '../train/meta';
 import { readJsonFile, writeFileAtomic } from '../util/atomic';
 import { FerError } from '../util/errors';
 import { type Block, h, p, renderHtml, renderMarkdown, table, ul } from './blocks';
@@ -107,10 +107,7 @@ export function loadResults(
       if (a1 > b1 || (a1 === b1 && a2 > b2)) pick.set(r.model.meta.architecture, r);
     }
   }
-  const order = ['cnn', 'cnn-lstm'];
-  const evals = [...pick.values()].sort(
-    (a, b) => order.indexOf(a.model.meta.architecture) - order.indexOf(b.model.meta.architecture),
-  );
+  const evals = [...pick.values()].sort(byArchitecture);
   const names = new Set(evals.map((r) => r.model.name));
   let compare: CompareResult | null = null;
   for (const f of fs
@@ -127,14 +124,16 @@ export function loadResults(
     notebookTimes: readJson<NotebookTimes>(path.join(dir, 'notebook-times.json')),
     robustness: loadRobustnessResults(dir),
     dynamics: loadDynamicsResult(dir),
-    interim: interim.sort(
-      (a, b) => order.indexOf(a.model.meta.architecture) - order.indexOf(b.model.meta.architecture),
-    ),
+    interim: interim.sort(byArchitecture),
   };
 }
 
+/** CNN first, then the hybrid (MODEL_NAMES' order), as every table lists them. */
+const byArchitecture = (a: EvalResult, b: EvalResult): number =>
+  MODEL_NAMES.indexOf(a.model.meta.architecture) - MODEL_NAMES.indexOf(b.model.meta.architecture);
+
 function modelsOf(r: ResultsByModel): ModelName[] {
-  return (['cnn', 'cnn-lstm'] as const).filter((m) => r[m]);
+  return MODEL_NAMES.filter((m) => r[m]);
 }
 
 /** The definitions the report compares against (chosen by the metric audit where it can). */
@@ -216,7 +215,6 @@ function interimBlocks(evals: EvalResult[]): Block[] {
     table(
       evals.map((e) => {
         const m = e.model.meta;
-        const it = m.interim;
         const row = (a: string) => e.table1.rows.find((x) => x.averaging === a);
         const all = e.table1.rows[0]; // accuracy is the same under every averaging
         const weighted = row('weighted');
@@ -224,9 +222,7 @@ function interimBlocks(evals: EvalResult[]): Block[] {
         return {
           model: m.architecture,
           'best weights': `epoch ${m.bestEpoch} (val acc ${m.best.valAccuracy.toFixed(3)})`,
-          'trained so far': it
-            ? `${it.epochsDone} epochs${it.partial ? ` + ${it.partial.batch}/${it.partial.batches} batches` : ''}`
-            : '—',
+          'trained so far': m.interim ? interimProgress(m.interim) : '—',
           'test images': e.data.nTest.toLocaleString('en-US'),
           accuracy: all ? `${all.accuracy.toFixed(3)} ${ci(all.ci?.accuracy)}` : '—',
           'weighted F1': weighted ? `${weighted.f1.toFixed(3)} ${ci(weighted.ci?.f1)}` : '—',

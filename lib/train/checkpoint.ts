@@ -99,7 +99,8 @@ export interface Checkpoint {
   best: tf.Tensor[] | null;
 }
 
-const STATE = 'state.json';
+/** The file every save rewrites; its presence marks a checkpoint folder. */
+export const STATE = 'state.json';
 
 async function encode(
   tensors: NamedTensor[],

@@ -8,12 +8,10 @@ import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { portablePath } from '../env';
 import { FerError } from '../util/errors';
-import { loadCheckpoint, type Checkpoint } from './checkpoint';
+import { loadCheckpoint, STATE, type Checkpoint } from './checkpoint';
 import { loadStudyModel, MODEL_JSON } from './io';
 import type { StudyModelMeta } from './meta';
 import { modelFor, studyMeta } from './train';
-
-const STATE = 'state.json';
 
 /** A training checkpoint folder (state.json) rather than a saved model (model.json). */
 export function isCheckpointDir(dir: string): boolean {
@@ -45,7 +43,6 @@ export function loadCheckpointModel(dir: string): {
     partial: state.partial
       ? { epoch: state.partial.epoch, batch: state.partial.batch, batches: state.partial.batches }
       : null,
-    wallSeconds: Math.round(state.wallSeconds * 10) / 10,
   };
   return { model, meta };
 }

@@ -35,8 +35,12 @@ export interface InterimInfo {
   epochsDone: number;
   /** Batches of the next epoch already trained, or null at an epoch's end. */
   partial: { epoch: number; batch: number; batches: number } | null;
-  /** Training time so far, summed over sessions. */
-  wallSeconds: number;
+}
+
+/** "16 epochs + 144/404 batches": how far the run had got. */
+export function interimProgress(it: InterimInfo): string {
+  const part = it.partial ? ` + ${it.partial.batch}/${it.partial.batches} batches` : '';
+  return `${it.epochsDone} epochs${part}`;
 }
 
 export const MODEL_NAMES = ['cnn', 'cnn-lstm'] as const;
