@@ -10,6 +10,7 @@ import { robustnessCommand } from './commands/robustness';
 import { serveCommand } from './commands/serve';
 import { trainCommand } from './commands/train';
 import type { Command } from './registry';
+import { runMain } from './run-main';
 
 // One line per command; keep the list sorted.
 const COMMANDS: Command[] = [
@@ -44,19 +45,4 @@ async function main(argv: string[]): Promise<number> {
   return cmd.run(rest);
 }
 
-main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
-  (e: unknown) => {
-    // User errors are one line, no stack; anything else is a bug and keeps its stack.
-    if (e instanceof FerError) {
-      console.error(e.format());
-      process.exit(1);
-    }
-    if (process.env.FER_DEBUG) console.error(e);
-    else
-      console.error(
-        `fer: internal error: ${e instanceof Error ? e.message : String(e)} (set FER_DEBUG=1 for the stack)`,
-      );
-    process.exit(2);
-  },
-);
+runMain(() => main(process.argv.slice(2)));

@@ -1,0 +1,38 @@
+/** How a `fer` command ends: its exit code, one line for a user error, never a silent success. */
+import { FerError } from '../util/errors';
+
+/**
+ * Runs `main` and exits with its code. A FerError prints its one line (exit 1); any other error
+ * is a bug (exit 2, stack with FER_DEBUG=1).
+ *
+ * Node ends a process whose event loop has emptied with exit code 0, even while `main` is still
+ * waiting: a wait that holds no handle (tfjs-backend-wasm unreferences its worker threads, and a
+ * pending WebAssembly compilation is no handle either) would then pass for success with nothing
+ * written. `beforeExit` fires exactly then, and turns it into an error.
+ */
+export function runMain(main: () => Promise<number>): void {
+  // Every settled path below calls process.exit, which skips beforeExit.
+  process.once('beforeExit', () => {
+    console.error(
+      'fer: internal error: the process ran out of work before the command finished ' +
+        '(it was waiting on something that held no event-loop handle); the command did not finish',
+    );
+    process.exit(2);
+  });
+  main().then(
+    (code) => process.exit(code),
+    (e: unknown) => {
+      // User errors are one line, no stack; anything else is a bug and keeps its stack.
+      if (e instanceof FerError) {
+        console.error(e.format());
+        process.exit(1);
+      }
+      if (process.env.FER_DEBUG) console.error(e);
+      else
+        console.error(
+          `fer: internal error: ${e instanceof Error ? e.message : String(e)} (set FER_DEBUG=1 for the stack)`,
+        );
+      process.exit(2);
+    },
+  );
+}
