@@ -6,16 +6,15 @@ import { FerError } from '../util/errors';
  * is a bug (exit 2, stack with FER_DEBUG=1).
  *
  * Node ends a process whose event loop has emptied with exit code 0, even while `main` is still
- * waiting: a wait that holds no handle (tfjs-backend-wasm unreferences its worker threads, and a
- * pending WebAssembly compilation is no handle either) would then pass for success with nothing
- * written. `beforeExit` fires exactly then, and turns it into an error.
+ * waiting: a wait on something that holds no handle (tfjs-backend-wasm unreferences each of its
+ * worker threads once it has loaded) would then pass for success with nothing written. `beforeExit` fires exactly then, and turns it into an error.
  */
 export function runMain(main: () => Promise<number>): void {
   // Every settled path below calls process.exit, which skips beforeExit.
   process.once('beforeExit', () => {
     console.error(
-      'fer: internal error: the process ran out of work before the command finished ' +
-        '(it was waiting on something that held no event-loop handle); the command did not finish',
+      "fer: internal error: Node's event loop emptied while the command was still waiting " +
+        '(on something that held no event-loop handle); the command did not finish',
     );
     process.exit(2);
   });
