@@ -1,8 +1,5 @@
 import { strict as assert } from 'node:assert';
-import { spawnSync } from 'node:child_process';
-import * as path from 'node:path';
-
-const ROOT = path.resolve(__dirname, '..');
+import { nodeSync } from './fixtures/cli';
 
 /** Runs `runMain(<main>)` in a child Node and returns how it ended. */
 function runMainWith(mainSource: string): { code: number | null; err: string } {
@@ -10,12 +7,8 @@ function runMainWith(mainSource: string): { code: number | null; err: string } {
     "const { runMain } = require('./lib/cli/run-main.ts');" +
     "const { FerError } = require('./lib/util/errors.ts');" +
     `runMain(${mainSource});`;
-  const r = spawnSync(process.execPath, ['--import', 'tsx', '-e', script], {
-    cwd: ROOT,
-    encoding: 'utf8',
-    env: { ...process.env, FER_DEBUG: '' },
-  });
-  return { code: r.status, err: r.stderr };
+  const { code, err } = nodeSync(['-e', script]);
+  return { code, err };
 }
 
 describe('cli: how a command ends (runMain)', function () {

@@ -7,7 +7,8 @@ import { FerError } from '../util/errors';
  *
  * Node ends a process whose event loop has emptied with exit code 0, even while `main` is still
  * waiting: a wait on something that holds no handle (tfjs-backend-wasm unreferences each of its
- * worker threads once it has loaded) would then pass for success with nothing written. `beforeExit` fires exactly then, and turns it into an error.
+ * worker threads once it has loaded) would then pass for success with nothing written.
+ * `beforeExit` fires exactly then, and turns it into an error.
  */
 export function runMain(main: () => Promise<number>): void {
   // Every settled path below calls process.exit, which skips beforeExit.
