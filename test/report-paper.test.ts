@@ -200,6 +200,11 @@ describe('report: paper figures and the reproduction report (synthetic results)'
       withInterim.interim?.map((e) => e.model.name),
       ['cnn.checkpoint'],
     );
+    // The finished paper-profile CNN is listed for the paper-scale run section, the quick one not.
+    assert.deepEqual(
+      loadResults(two, { profile: 'quick' }).paperFinished?.map((e) => e.model.name),
+      ['cnn-paper'],
+    );
   });
 
   it('writes every section with our numbers and the paper numbers, and nothing undefined', () => {
@@ -305,6 +310,44 @@ describe('report: paper figures and the reproduction report (synthetic results)'
     assert.ok(withInterim.includes(row), row);
     // The tables below still show the quick evaluation, once.
     assert.equal(withInterim.split('## Table 1').length, 2);
+
+    // Once the CNN has finished: its own evaluation replaces its stale interim one, and the
+    // hybrid's interim row stays.
+    const finishedCnn: EvalResult = {
+      ...q,
+      model: { ...q.model, meta: { ...q.model.meta, profile: 'paper', epochsRun: 21 } },
+    };
+    const l = inputs.evals[1];
+    const interimLstm: EvalResult = {
+      ...l,
+      model: { ...l.model, meta: { ...l.model.meta, profile: 'paper', interim: interimInfo } },
+    };
+    const mixed = renderMarkdown(
+      reportBlocks(
+        {
+          ...inputs,
+          paperRun: [{ ...running, state: 'finished' }],
+          interim: [interim, interimLstm],
+          paperFinished: [finishedCnn],
+        },
+        [],
+      ),
+    );
+    assert.match(mixed, /\*\*Interim test numbers\.\*\*.*and the finished models/);
+    assert.ok(mixed.includes(`| cnn | epoch 2 (val acc 0.500) | 21 epochs, finished |`));
+    assert.ok(!mixed.includes(row), 'the stale interim CNN row is left out');
+    assert.match(
+      mixed,
+      /\| cnn-lstm \| epoch \d+ \(val acc [\d.]+\) \| 13 epochs \+ 211\/404 batches \|/,
+    );
+    const onlyFinished = renderMarkdown(
+      reportBlocks(
+        { ...inputs, paperRun: [{ ...running, state: 'finished' }], paperFinished: [finishedCnn] },
+        [],
+      ),
+    );
+    assert.match(onlyFinished, /\*\*Test numbers of the finished paper-profile models\.\*\*/);
+    assert.doesNotMatch(onlyFinished, /Interim/);
   });
 
   it("adds the emotion-dynamics section and quotes it as claim 5's evidence", () => {

@@ -64,6 +64,11 @@ export interface ReportInputs {
    * models/<m>.checkpoint`): shown only in the paper-scale run section, never in the tables.
    */
   interim?: EvalResult[];
+  /**
+   * Evaluations of finished paper-profile models (newest per architecture), for the paper-scale
+   * run section while the report's tables still show the quick profile.
+   */
+  paperFinished?: EvalResult[];
 }
 
 function readJson<T>(file: string): T | null {
@@ -108,6 +113,13 @@ export function loadResults(
     }
   }
   const evals = [...pick.values()].sort(byArchitecture);
+  const paperFinished = new Map<ModelName, EvalResult>();
+  for (const r of all) {
+    if (r.model.meta.profile !== 'paper') continue;
+    const cur = paperFinished.get(r.model.meta.architecture);
+    if (!cur || (Date.parse(r.createdAt) || 0) > (Date.parse(cur.createdAt) || 0))
+      paperFinished.set(r.model.meta.architecture, r);
+  }
   const names = new Set(evals.map((r) => r.model.name));
   let compare: CompareResult | null = null;
   for (const f of fs
@@ -125,6 +137,7 @@ export function loadResults(
     robustness: loadRobustnessResults(dir),
     dynamics: loadDynamicsResult(dir),
     interim: interim.sort(byArchitecture),
+    paperFinished: [...paperFinished.values()].sort(byArchitecture),
   };
 }
 
@@ -160,7 +173,11 @@ export interface ReportFigure {
 }
 
 /** Where the paper-scale training stands, while the report still shows the quick profile. */
-function paperRunBlocks(runs: RunStatus[], interim: EvalResult[]): Block[] {
+function paperRunBlocks(
+  runs: RunStatus[],
+  interim: EvalResult[],
+  finished: EvalResult[] = [],
+): Block[] {
   const done = runs.filter((x) => x.state === 'finished').length;
   return [
     h(2, 'The paper-scale run'),
@@ -195,22 +212,34 @@ function paperRunBlocks(runs: RunStatus[], interim: EvalResult[]): Block[] {
       'Paper-profile training so far (seed 1, official split)',
     ),
     ...paperRunEpochs(runs),
-    ...interimBlocks(interim),
+    ...testSoFarBlocks(finished, interim),
   ];
 }
 
 /**
- * Test numbers of the unfinished runs' best weights so far (`fer eval --model
- * models/<m>.checkpoint`). Early stopping never sees them, so looking does not steer training;
- * they are labelled interim because the run, and with it the weights kept, may still change.
+ * Test numbers so far: each finished paper-profile model, and for each run still going its best
+ * weights (`fer eval --model models/<m>.checkpoint`), labelled interim. Early stopping never sees
+ * them, so looking does not steer training; interim because the weights kept may still change.
+ * An interim evaluation of an architecture that has since finished is left out (stale).
  */
-function interimBlocks(evals: EvalResult[]): Block[] {
+function testSoFarBlocks(finished: EvalResult[], interim: EvalResult[]): Block[] {
+  const done = new Set(finished.map((e) => e.model.meta.architecture));
+  const evals = [...finished, ...interim.filter((e) => !done.has(e.model.meta.architecture))].sort(
+    byArchitecture,
+  );
   if (evals.length === 0) return [];
+  const anyInterim = evals.some((e) => e.model.meta.interim);
   return [
     p(
-      "**Interim test numbers.** The best weights so far of each unfinished run (lowest val loss), evaluated on the test split with the BatchNorm statistics as trained (the paper's recipe). " +
+      (anyInterim
+        ? '**Interim test numbers.** The best weights so far of each unfinished run (lowest val loss)'
+        : '**Test numbers of the finished paper-profile models.** Their kept weights (lowest val loss)') +
+        (finished.length && anyInterim ? ', and the finished models,' : '') +
+        " evaluated on the test split with the BatchNorm statistics as trained (the paper's recipe). " +
         'Training never reads these numbers: early stopping and the learning rate watch the validation hold-out only. ' +
-        "They are not the study's result, which comes from the finished models.",
+        (anyInterim
+          ? "The interim ones are not the study's result, which comes from the finished models."
+          : ''),
     ),
     table(
       evals.map((e) => {
@@ -222,7 +251,9 @@ function interimBlocks(evals: EvalResult[]): Block[] {
         return {
           model: m.architecture,
           'best weights': `epoch ${m.bestEpoch} (val acc ${m.best.valAccuracy.toFixed(3)})`,
-          'trained so far': m.interim ? interimProgress(m.interim) : '—',
+          'trained so far': m.interim
+            ? interimProgress(m.interim)
+            : `${m.epochsRun} epochs, finished`,
           'test images': e.data.nTest.toLocaleString('en-US'),
           accuracy: all ? `${all.accuracy.toFixed(3)} ${ci(all.ci?.accuracy)}` : '—',
           'weighted F1': weighted ? `${weighted.f1.toFixed(3)} ${ci(weighted.ci?.f1)}` : '—',
@@ -232,7 +263,9 @@ function interimBlocks(evals: EvalResult[]): Block[] {
         };
       }),
       {},
-      'Interim: best weights so far on the test set (95 % bootstrap CIs)',
+      anyInterim
+        ? 'Test numbers so far: best weights on the test set (95 % bootstrap CIs; interim where the run is unfinished)'
+        : 'Finished paper-profile models on the test set (95 % bootstrap CIs)',
     ),
   ];
 }
@@ -300,7 +333,7 @@ export function reportBlocks(inputs: ReportInputs, figures: ReportFigure[]): Blo
     );
   }
   if (inputs.paperRun?.length && first.model.meta.profile !== 'paper')
-    B.push(...paperRunBlocks(inputs.paperRun, inputs.interim ?? []));
+    B.push(...paperRunBlocks(inputs.paperRun, inputs.interim ?? [], inputs.paperFinished ?? []));
   B.push(
     table(
       ms.map((m) => {
