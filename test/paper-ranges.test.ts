@@ -123,6 +123,8 @@ describe('expected ranges of the committed paper-scale models (2,000 test images
         });
         const yTrue = Int32Array.from(indices, (k) => ds.labels[k]);
         const checks = checkExpectedRanges(name, table34FromPredictions(yTrue, runs));
+        // The measured values, in the CI log: the hybrid's range is set from them.
+        for (const c of checks) console.log(`      ${c.check}: ${c.value}`);
         const failed = checks.filter((c) => !c.pass);
         assert.equal(
           failed.length,

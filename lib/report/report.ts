@@ -185,7 +185,9 @@ function paperRunBlocks(
       `${done} of ${runs.length} paper-profile models ${done === 1 ? 'has' : 'have'} finished training. ` +
         'They train on all 25,838 training images at full width for up to 60 epochs, with early stopping, checkpointed after every epoch and every 10 minutes inside one, so that the run continues across sessions (`bash scripts/paper-run.sh` runs or continues both; `fer train --model <m> --profile paper --status` shows this table). ' +
         'Validation accuracy is measured on the 2,871 images held out of the training rows, never on the test set. ' +
-        "Until both models finish, the tables below are the quick profile's.",
+        (done === runs.length
+          ? "The tables below remain the quick profile's until `npm run reproduce -- --profile paper` evaluates the finished models."
+          : "Until both models finish, the tables below are the quick profile's."),
     ),
     table(
       runs.map((x) => {
