@@ -98,28 +98,15 @@ export function loadResults(
       );
     (r.model.meta.interim ? interim : all).push(r);
   }
-  const pick = new Map<ModelName, EvalResult>();
-  const rank = (r: EvalResult) => [
+  const created = (r: EvalResult) => Date.parse(r.createdAt) || 0;
+  const evals = pickPerArchitecture(all, (r) => [
     r.model.meta.profile === opts.profile ? 1 : 0,
-    Date.parse(r.createdAt) || 0,
-  ];
-  for (const r of all) {
-    const cur = pick.get(r.model.meta.architecture);
-    if (!cur) pick.set(r.model.meta.architecture, r);
-    else {
-      const [a1, a2] = rank(r);
-      const [b1, b2] = rank(cur);
-      if (a1 > b1 || (a1 === b1 && a2 > b2)) pick.set(r.model.meta.architecture, r);
-    }
-  }
-  const evals = [...pick.values()].sort(byArchitecture);
-  const paperFinished = new Map<ModelName, EvalResult>();
-  for (const r of all) {
-    if (r.model.meta.profile !== 'paper') continue;
-    const cur = paperFinished.get(r.model.meta.architecture);
-    if (!cur || (Date.parse(r.createdAt) || 0) > (Date.parse(cur.createdAt) || 0))
-      paperFinished.set(r.model.meta.architecture, r);
-  }
+    created(r),
+  ]);
+  const paperFinished = pickPerArchitecture(
+    all.filter((r) => r.model.meta.profile === 'paper'),
+    (r) => [created(r)],
+  );
   const names = new Set(evals.map((r) => r.model.name));
   let compare: CompareResult | null = null;
   for (const f of fs
@@ -137,8 +124,22 @@ export function loadResults(
     robustness: loadRobustnessResults(dir),
     dynamics: loadDynamicsResult(dir),
     interim: interim.sort(byArchitecture),
-    paperFinished: [...paperFinished.values()].sort(byArchitecture),
+    paperFinished,
   };
+}
+
+/** One evaluation per architecture: the one whose `rank` is highest (compared in order). */
+function pickPerArchitecture(list: EvalResult[], rank: (r: EvalResult) => number[]): EvalResult[] {
+  const higher = (a: number[], b: number[]) => {
+    const i = a.findIndex((x, k) => x !== b[k]);
+    return i >= 0 && a[i] > b[i];
+  };
+  const pick = new Map<ModelName, EvalResult>();
+  for (const r of list) {
+    const cur = pick.get(r.model.meta.architecture);
+    if (!cur || higher(rank(r), rank(cur))) pick.set(r.model.meta.architecture, r);
+  }
+  return [...pick.values()].sort(byArchitecture);
 }
 
 /** CNN first, then the hybrid (MODEL_NAMES' order), as every table lists them. */
@@ -173,11 +174,7 @@ export interface ReportFigure {
 }
 
 /** Where the paper-scale training stands, while the report still shows the quick profile. */
-function paperRunBlocks(
-  runs: RunStatus[],
-  interim: EvalResult[],
-  finished: EvalResult[] = [],
-): Block[] {
+function paperRunBlocks(runs: RunStatus[], interim: EvalResult[], finished: EvalResult[]): Block[] {
   const done = runs.filter((x) => x.state === 'finished').length;
   return [
     h(2, 'The paper-scale run'),
@@ -233,15 +230,16 @@ function testSoFarBlocks(finished: EvalResult[], interim: EvalResult[]): Block[]
   const anyInterim = evals.some((e) => e.model.meta.interim);
   return [
     p(
-      (anyInterim
-        ? '**Interim test numbers.** The best weights so far of each unfinished run (lowest val loss)'
-        : '**Test numbers of the finished paper-profile models.** Their kept weights (lowest val loss)') +
-        (finished.length && anyInterim ? ', and the finished models,' : '') +
-        " evaluated on the test split with the BatchNorm statistics as trained (the paper's recipe). " +
-        'Training never reads these numbers: early stopping and the learning rate watch the validation hold-out only. ' +
-        (anyInterim
-          ? "The interim ones are not the study's result, which comes from the finished models."
-          : ''),
+      [
+        anyInterim
+          ? `**Interim test numbers.** The best weights so far of each unfinished run (lowest val loss)${finished.length ? ', and the finished models,' : ''}`
+          : '**Test numbers of the finished paper-profile models.** Their kept weights (lowest val loss)',
+        "evaluated on the test split with the BatchNorm statistics as trained (the paper's recipe).",
+        'Training never reads these numbers: early stopping and the learning rate watch the validation hold-out only.',
+        ...(anyInterim
+          ? ["The interim ones are not the study's result, which comes from the finished models."]
+          : []),
+      ].join(' '),
     ),
     table(
       evals.map((e) => {
