@@ -197,8 +197,11 @@ describe('scripts/paper-run.sh', function () {
 
   /**
    * The script's bookkeeping, deterministically: a fake `node` first on PATH stands in for
-   * `fer train`. FAKE_<MODEL>="seconds:code" (FAKE_<MODEL>_RESUME with --resume) says how long
-   * it runs and how it exits; SIGTERM leaves a checkpoint folder and exits 130, as fer train does.
+   * `fer train`. FAKE_<MODEL>="seconds:code[:linger]" (FAKE_<MODEL>_RESUME with --resume, else
+   * FAKE_<MODEL>_AUTO on every core) says how long it runs, how it exits, and how long it
+   * lingers after finishing. SIGTERM leaves a checkpoint folder and exits 130, as fer train does,
+   * except while it lingers or when FAKE_<MODEL>_NOTRAP is set: then SIGTERM kills it (143), as
+   * it does a fer train that is still loading or already exiting.
    */
   describe('bookkeeping (a fake fer train)', () => {
     let bin: string;
@@ -213,12 +216,16 @@ while (($#)); do
   case $1 in --model) model=$2; shift ;; --out) out=$2; shift ;; --resume) resume=1 ;; esac
   shift
 done
-var=FAKE_\${model//-/_}; var=\${var^^}; [[ $resume ]] && [[ -v \${var}_RESUME ]] && var=\${var}_RESUME
-IFS=: read -r secs code <<<"\${!var}"
+base=FAKE_\${model//-/_}; base=\${base^^}; var=$base
+[[ $FER_WASM_THREADS == auto ]] && [[ -v \${base}_AUTO ]] && var=\${base}_AUTO
+[[ $resume ]] && [[ -v \${base}_RESUME ]] && var=\${base}_RESUME
+IFS=: read -r secs code linger <<<"\${!var}"
 echo "fake $model threads=$FER_WASM_THREADS resume=\${resume:-0}"
-trap 'mkdir -p "$out.checkpoint"; echo stopped; exit 130' TERM
+[[ -v \${base}_NOTRAP ]] || trap 'mkdir -p "$out.checkpoint"; echo stopped; exit 130' TERM
 sleep "$secs" & wait $!
 ((code)) || { mkdir -p "$out"; echo '{}' >"$out/meta.json"; rm -rf "$out.checkpoint"; }
+trap - TERM
+[[ $linger ]] && { sleep "$linger" & wait $!; }
 exit "$code"
 `,
         { mode: 0o755 },
@@ -251,6 +258,33 @@ exit "$code"
         log('moved', 'cnn-lstm'),
         'fake cnn-lstm threads=1 resume=0\nstopped\nfake cnn-lstm threads=auto resume=1\n',
       );
+    });
+
+    it('the other killed by the SIGTERM before its handler is set up (143): started again', async () => {
+      const r = await fakeRun('untrapped', {
+        FAKE_CNN: '0.2:0',
+        FAKE_CNN_LSTM: '30:0',
+        FAKE_CNN_LSTM_NOTRAP: '1',
+        FAKE_CNN_LSTM_AUTO: '0:0',
+      });
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stderr, /cnn-lstm paused, to continue on every core/);
+      // Killed before it saved anything, so it starts again on every core, with no --resume.
+      assert.equal(
+        log('untrapped', 'cnn-lstm'),
+        'fake cnn-lstm threads=1 resume=0\nfake cnn-lstm threads=auto resume=0\n',
+      );
+      assert.ok(fs.existsSync(path.join(tmp, 'untrapped', 'cnn-lstm', 'meta.json')));
+    });
+
+    it('the other killed by the SIGTERM after it finished (143): kept, not rerun', async () => {
+      // cnn-lstm has written its model and is still exiting when cnn ends and the script stops it.
+      const r = await fakeRun('exiting', { FAKE_CNN: '0.5:0', FAKE_CNN_LSTM: '0:0:30' });
+      assert.equal(r.code, 0, r.stderr);
+      assert.ok(r.seconds < 20, `took ${r.seconds} s: the other model was not stopped`);
+      assert.match(r.stderr, /cnn-lstm exited with 0/);
+      assert.doesNotMatch(r.stderr, /paused/);
+      assert.equal(log('exiting', 'cnn-lstm'), 'fake cnn-lstm threads=1 resume=0\n');
     });
 
     it('the first failure stops the other and is the exit status', async () => {
