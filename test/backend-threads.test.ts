@@ -2,14 +2,20 @@ import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { MAX_WASM_THREADS, wasmThreadSetting } from '../lib/backend/wasm-threads';
+import {
+  MAX_WASM_THREADS,
+  wasmStartTimeoutMs,
+  wasmThreadSetting,
+} from '../lib/backend/wasm-threads';
 import { syntheticFer, writeFerCsv } from '../lib/train/synthetic';
 import { FerError } from '../lib/util/errors';
 import { ferChild } from './fixtures/cli';
 
 /** `fer train …` as a child with FER_WASM_THREADS set; resolves with its exit code and stderr. */
-const ferTrain = (args: string[], threads: string) =>
-  ferChild(['train', ...args], { env: { FER_BACKEND: '', FER_WASM_THREADS: threads } });
+const ferTrain = (args: string[], threads: string, startTimeout = '') =>
+  ferChild(['train', ...args], {
+    env: { FER_BACKEND: '', FER_WASM_THREADS: threads, FER_WASM_START_TIMEOUT_S: startTimeout },
+  });
 
 describe('wasm threads', function () {
   it('FER_WASM_THREADS: 1-8 or auto (= the cores, at most 8); anything else is a FerError', () => {
@@ -24,6 +30,17 @@ describe('wasm threads', function () {
       assert.throws(
         () => wasmThreadSetting({ FER_WASM_THREADS: bad }, 2),
         (e: unknown) => e instanceof FerError && /FER_WASM_THREADS must be/.test(e.message),
+        bad,
+      );
+  });
+
+  it('FER_WASM_START_TIMEOUT_S: positive seconds, 30 by default; anything else is a FerError', () => {
+    assert.equal(wasmStartTimeoutMs({}), 30_000);
+    assert.equal(wasmStartTimeoutMs({ FER_WASM_START_TIMEOUT_S: ' 2.5 ' }), 2500);
+    for (const bad of ['0', '-1', 'soon', 'Infinity'])
+      assert.throws(
+        () => wasmStartTimeoutMs({ FER_WASM_START_TIMEOUT_S: bad }),
+        (e: unknown) => e instanceof FerError && /FER_WASM_START_TIMEOUT_S must be/.test(e.message),
         bad,
       );
   });
@@ -64,6 +81,8 @@ describe('wasm threads', function () {
         writeFerCsv(path.join(tmp, 'synthetic.csv'), syntheticFer({ n: 500, noise: 60 }));
         // One after the other: side by side they would share the cores and prove nothing more.
         runs = [await ferTrain(args(1), '1'), await ferTrain(args(2), '2')];
+        // A threaded start that cannot finish in time (1 ms) is abandoned twice, then falls back.
+        runs.push(await ferTrain(args(3), '2', '0.001'));
       });
       after(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
@@ -71,6 +90,7 @@ describe('wasm threads', function () {
         for (const r of runs) assert.equal(r.code, 0, r.stderr);
         assert.match(runs[0].stderr, /backend: wasm \(XNNPACK, 1 thread \(FER_WASM_THREADS\)/);
         assert.match(runs[1].stderr, /backend: wasm \(XNNPACK, 2 threads \(FER_WASM_THREADS\)/);
+        assert.doesNotMatch(runs[1].stderr, /abandoned/);
         const log = (t: number) =>
           fs
             .readFileSync(path.join(out(t), 'train-log.jsonl'), 'utf8')
@@ -84,6 +104,19 @@ describe('wasm threads', function () {
         assert.deepEqual(
           log(1).map((e) => e.threads),
           [1, 1],
+        );
+      });
+
+      it('a threaded start that does not finish in time is abandoned, retried, then run on 1 thread', () => {
+        // The child exited by itself (code 0 above): the terminated workers hold nothing open.
+        assert.match(
+          runs[2].stderr,
+          /backend: wasm \(XNNPACK, 1 thread \(FER_WASM_THREADS; 2 threads failed: .*the threaded start \(try 2 of 2\) did not finish within 0\.001 s \(\d of 8 workers loaded\)\); abandoned: the threaded start \(try 1 of 2\)/,
+        );
+        const w1 = fs.readFileSync(path.join(out(1), 'weights.bin'));
+        assert.ok(
+          w1.equals(fs.readFileSync(path.join(out(3), 'weights.bin'))),
+          'fallback weights differ',
         );
       });
 

@@ -18,6 +18,7 @@ import { FerError } from '../util/errors';
 import { registerWasmTrainingKernels } from './wasm-kernels';
 export { wasmThreadsInUse } from './wasm-threads';
 import {
+  abandonedWasmStarts,
   resetWasmThreads,
   startedWasm,
   startWasmWithThreads,
@@ -144,7 +145,12 @@ export async function probeBackend(name: ConcreteBackend): Promise<BackendProbe>
         reason = await canInit('wasm');
       }
       const n = wasmThreadsInUse();
-      detail = `XNNPACK, ${n} thread${n === 1 ? '' : 's'} (${asked.source}${fallback}), project training kernels`;
+      // A threaded start abandoned and retried is rare enough to be worth a word in the log.
+      const abandoned = abandonedWasmStarts()
+        .filter((a) => !fallback.includes(a))
+        .map((a) => `; abandoned: ${a}`)
+        .join('');
+      detail = `XNNPACK, ${n} thread${n === 1 ? '' : 's'} (${asked.source}${fallback}${abandoned}), project training kernels`;
       break;
     }
     case 'cpu':

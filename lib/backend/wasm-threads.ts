@@ -89,18 +89,80 @@ function workerPreamble(mainScript: string): string {
 }
 
 /**
+ * How long the threaded start may take before it is abandoned: FER_WASM_START_TIMEOUT_S
+ * seconds (default 30; a normal start takes under 2 s). CI once saw the start never finish,
+ * in the mocha process and in a notebook kernel, while every later start in the same process
+ * worked; without this limit such a start hangs until an outer timeout.
+ */
+export function wasmStartTimeoutMs(env: Record<string, string | undefined> = process.env): number {
+  const raw = (env.FER_WASM_START_TIMEOUT_S ?? '').trim();
+  if (raw === '') return 30_000;
+  const s = Number(raw);
+  if (!Number.isFinite(s) || s <= 0)
+    throw new FerError(
+      `FER_WASM_START_TIMEOUT_S must be a positive number of seconds, got '${env.FER_WASM_START_TIMEOUT_S}'`,
+    );
+  return s * 1000;
+}
+
+/** What happened to threaded starts that were abandoned, for the backend log line. */
+const abandonedStarts: string[] = [];
+export function abandonedWasmStarts(): readonly string[] {
+  return abandonedStarts;
+}
+
+/** A threaded start that ran out of time; its workers have been terminated. */
+class WasmStartTimeout extends Error {}
+
+/** Threaded starts tried before giving up (the caller then falls back to one thread). */
+const START_ATTEMPTS = 2;
+
+/**
  * Runs `start` (which must be the wasm backend's first initialisation) with `threads` XNNPACK
- * threads. With 1 thread, or once the backend has started, it only runs `start`.
+ * threads. With 1 thread, or once the backend has started, it only runs `start`. A start that
+ * takes longer than `timeoutMs` is abandoned (its workers terminated, so they cannot keep Node
+ * alive) and tried again; tfjs's engine ignores the outcome of a superseded initialisation.
  */
 export async function startWasmWithThreads<T>(
   threads: number,
   start: () => Promise<T>,
+  timeoutMs: number = wasmStartTimeoutMs(),
 ): Promise<T> {
   if (threads <= 1 || startedWasm()) return start();
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startThreadedOnce(
+        threads,
+        start,
+        timeoutMs,
+        `try ${attempt} of ${START_ATTEMPTS}`,
+      );
+    } catch (e) {
+      if (!(e instanceof WasmStartTimeout)) throw e;
+      abandonedStarts.push(e.message);
+      if (attempt >= START_ATTEMPTS) throw e;
+    }
+  }
+}
+
+async function startThreadedOnce<T>(
+  threads: number,
+  start: () => Promise<T>,
+  timeoutMs: number,
+  which: string,
+): Promise<T> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fer-wasm-threads-'));
+  const req = createRequire(__filename);
   // The CommonJS `os` object: the one tfjs-backend-wasm's bundle calls cpus() on.
-  const osCjs = createRequire(__filename)('os') as typeof os;
-  const saved = { Blob: globalThis.Blob, createObjectURL: URL.createObjectURL, cpus: osCjs.cpus };
+  const osCjs = req('os') as typeof os;
+  // The CommonJS worker_threads object, whose Worker the bundle reads when it creates the pool.
+  const wt = req('worker_threads') as typeof import('node:worker_threads');
+  const saved = {
+    Blob: globalThis.Blob,
+    createObjectURL: URL.createObjectURL,
+    cpus: osCjs.cpus,
+    Worker: wt.Worker,
+  };
   const texts = new WeakMap<Blob, string>();
   const mainScript = path.join(dir, 'main.js');
   class RecordingBlob extends saved.Blob {
@@ -111,6 +173,23 @@ export async function startWasmWithThreads<T>(
       // The module factory is posted to the workers as this Blob; they load it from the file.
       if (options?.type === 'text/javascript') fs.writeFileSync(mainScript, text);
       else texts.set(this, text);
+    }
+  }
+  // Every worker of this start, and what it has said, so that a hung start can be explained
+  // and its workers terminated.
+  const workers: import('node:worker_threads').Worker[] = [];
+  const seen = { loaded: 0, errors: [] as string[], exits: 0 };
+  class RecordedWorker extends saved.Worker {
+    constructor(...args: ConstructorParameters<typeof saved.Worker>) {
+      super(...args);
+      workers.push(this);
+      this.on('message', (m: unknown) => {
+        if ((m as { cmd?: unknown } | null)?.cmd === 'loaded') seen.loaded++;
+      });
+      this.on('error', (e: unknown) =>
+        seen.errors.push(e instanceof Error ? e.message : String(e)),
+      );
+      this.on('exit', () => seen.exits++);
     }
   }
   globalThis.Blob = RecordingBlob as typeof Blob;
@@ -126,18 +205,39 @@ export async function startWasmWithThreads<T>(
     const cpus = saved.cpus();
     return Array.from({ length: 2 * threads }, (_, i) => cpus[i % cpus.length]);
   };
+  wt.Worker = RecordedWorker;
   tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', true);
   setThreadsCount(threads);
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      const errs = seen.errors.length ? `; worker errors: ${seen.errors.join(' | ')}` : '';
+      const exits = seen.exits ? `; ${seen.exits} exited` : '';
+      reject(
+        new WasmStartTimeout(
+          `the threaded start (${which}) did not finish within ${timeoutMs / 1000} s ` +
+            `(${seen.loaded} of ${workers.length} workers loaded${exits}${errs})`,
+        ),
+      );
+    }, timeoutMs);
+  });
   try {
-    return await start();
+    return await Promise.race([start(), timeout]);
+  } catch (e) {
+    // Wait for them to exit before their scripts are deleted below.
+    if (e instanceof WasmStartTimeout) await Promise.all(workers.map((w) => w.terminate()));
+    throw e;
   } finally {
+    clearTimeout(timer);
     globalThis.Blob = saved.Blob;
     URL.createObjectURL = saved.createObjectURL;
     osCjs.cpus = saved.cpus;
+    wt.Worker = saved.Worker;
     const backend = startedWasm() as unknown as { wasm?: { PThread?: PThreadPool } } | null;
     const pool = backend?.wasm?.PThread;
     if (pool) for (const w of [...pool.unusedWorkers, ...pool.runningWorkers]) w.unref();
-    // Every pre-created worker has loaded both scripts by the time the backend has started.
+    // Every pre-created worker has loaded both scripts by the time the backend has started
+    // (and an abandoned start's workers have been terminated).
     fs.rmSync(dir, { recursive: true, force: true });
   }
 }
