@@ -246,7 +246,7 @@ export interface StudyEvaluation {
   compare: CompareResult;
   /** Files written (eval.json per model, then the comparison). */
   files: string[];
-  /** Wall seconds of the predictions per model (all levels and seeds). */
+  /** Wall seconds of the predictions per model (all levels and seeds; a run read from the cache costs ~0). */
   predictSeconds: Record<ModelName, number>;
 }
 
