@@ -4,6 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { parseFer2013Csv, type FerDataset } from '../lib/data';
+import { modelFiles, predictionCacheKey } from '../lib/eval/prediction-cache';
 import { runCompare, runEval } from '../lib/eval/run';
 import type { EvalResult } from '../lib/eval/types';
 import { REPO_ROOT } from '../lib/env';
@@ -230,6 +231,80 @@ describe('report/study: one evaluation pass for both models', function () {
     assert.deepEqual(s.compare.levels, refC.levels);
     assert.ok(fs.existsSync(path.join(resultsDir, 'compare-cnn-cnn-lstm.json')));
     assert.equal(s.files.length, 3);
+  });
+
+  it('saves every prediction run; an interrupted evaluation resumes from them with the same tables', async () => {
+    const budget = { limit: null, noiseSeeds: 2, bootstrapResamples: 30 };
+    const resultsDir = path.join(dir, 'results-cached');
+    const run = async () => {
+      const seen: { model: ModelName; level: number; seed: number; cached: boolean }[] = [];
+      const s = await evaluateStudy(dirs, {
+        budget,
+        resultsDir,
+        ds,
+        timing: false,
+        progress: (model, r) =>
+          seen.push({ model, level: r.level, seed: r.seed, cached: r.cached }),
+      });
+      const tables = (['cnn', 'cnn-lstm'] as const).map((m) => {
+        const { table1, table34, table5, audit } = s.evals[m];
+        return { table1, table34, table5, audit };
+      });
+      return { tables, levels: s.compare.levels, seen };
+    };
+    const first = await run();
+    // clean + 10 levels x 2 seeds, per model, none of them cached
+    assert.equal(first.seen.length, 2 * 21);
+    assert.ok(first.seen.every((r) => !r.cached));
+    const cacheRoot = path.join(resultsDir, '.pred-cache');
+    const folders = fs.readdirSync(cacheRoot).sort();
+    assert.deepEqual(
+      folders.map((f) => f.replace(/-[0-9a-f]{16}$/, '')),
+      ['cnn', 'cnn-lstm'],
+    );
+    const cnnDir = path.join(cacheRoot, folders[0]);
+    assert.equal(fs.readdirSync(cnnDir).length, 21);
+
+    const again = await run();
+    assert.ok(again.seen.every((r) => r.cached));
+    assert.deepEqual(again.tables, first.tables);
+    assert.deepEqual(again.levels, first.levels);
+
+    // What a kill leaves: some runs missing, a temporary file never renamed into place.
+    const gone = ['clean.f32', '0.05-0.u8', '0.3-1.u8'];
+    for (const f of gone) fs.rmSync(path.join(cnnDir, f));
+    fs.writeFileSync(path.join(cnnDir, '.tmp-0.1-0.u8-1-2'), 'half');
+    const resumed = await run();
+    const recomputed = resumed.seen.filter((r) => !r.cached);
+    assert.deepEqual(
+      recomputed.map((r) => `${r.model} ${r.level}-${r.seed}`),
+      ['cnn 0-0', 'cnn 0.05-0', 'cnn 0.3-1'],
+    );
+    assert.deepEqual(resumed.tables, first.tables);
+    assert.deepEqual(resumed.levels, first.levels);
+
+    // A damaged file is named, never reused.
+    fs.writeFileSync(path.join(cnnDir, '0.01-1.u8'), 'short');
+    await assert.rejects(
+      evaluateStudy(dirs, { budget, resultsDir, ds, timing: false }),
+      (e: unknown) =>
+        e instanceof FerError &&
+        /has 5 bytes, expected \d+; delete it to recompute/.test(e.message) &&
+        e.file !== undefined &&
+        e.file.endsWith('0.01-1.u8'),
+    );
+  });
+
+  it('keys the saved predictions on the weights, the images and the backend', () => {
+    const indices = Int32Array.from([3, 1, 4, 1, 5]);
+    const key = (m: ModelName, ix = indices, backend = 'wasm') =>
+      predictionCacheKey({ files: modelFiles(dirs[m]), indices: ix, backend });
+    assert.match(key('cnn'), /^[0-9a-f]{16}$/);
+    assert.equal(key('cnn'), key('cnn'));
+    assert.notEqual(key('cnn'), key('cnn-lstm'));
+    assert.notEqual(key('cnn'), key('cnn', Int32Array.from([3, 1, 4, 1, 6])));
+    assert.notEqual(key('cnn'), key('cnn', indices, 'cpu'));
+    assert.throws(() => modelFiles(dir), FerError);
   });
 
   it('applies the image limit and refuses models tested on different splits', async () => {

@@ -15,6 +15,7 @@ import {
   kerasPrecisionRecall,
   type Labels,
 } from './metrics';
+import type { PredictionCache } from './prediction-cache';
 import { predictProba } from './predict';
 import {
   bootstrapMany,
@@ -189,6 +190,21 @@ export interface LevelOptions {
   /** Noise seeds per level > 0 (default [0, 1, 2]). */
   seeds?: number[];
   batchSize?: number;
+  /** Saves each run and reuses saved ones, so a long evaluation can resume (prediction-cache.ts). */
+  cache?: PredictionCache;
+  /** Called after each run (clean first), e.g. for progress lines. */
+  onRun?: (r: RunProgress) => void;
+}
+
+export interface RunProgress {
+  /** Runs finished so far, this one included, and runs in all. */
+  done: number;
+  total: number;
+  level: number;
+  seed: number;
+  /** True when the run was read from the cache instead of computed. */
+  cached: boolean;
+  seconds: number;
 }
 
 /**
@@ -203,17 +219,45 @@ export async function predictLevels(
 ): Promise<{ cleanProbs: Float32Array; runs: PredictionRun[] }> {
   const seeds = opts.seeds ?? [0, 1, 2];
   if (seeds.length === 0) throw new FerError('need at least one noise seed');
-  const cleanProbs = await predictProba(model, ds, indices, { batchSize: opts.batchSize });
-  const runs: PredictionRun[] = [{ level: 0, seed: 0, yPred: argmaxRows(cleanProbs) }];
-  for (const level of opts.levels) {
-    if (level === 0) continue;
+  const noisy = opts.levels.filter((l) => l !== 0);
+  const total = 1 + noisy.length * seeds.length;
+  const { cache, onRun } = opts;
+  if (cache && cache.n !== indices.length)
+    throw new FerError(
+      `the prediction cache holds runs of ${cache.n} images, not ${indices.length}`,
+      cache.dir,
+    );
+  const outShape = model.outputs[0].shape;
+  const k = outShape[outShape.length - 1] ?? 7;
+  let done = 0;
+  let t0 = Date.now();
+  const ran = (level: number, seed: number, cached: boolean): void => {
+    onRun?.({ done: ++done, total, level, seed, cached, seconds: (Date.now() - t0) / 1000 });
+    t0 = Date.now();
+  };
+  let cleanProbs = cache?.getClean(k) ?? null;
+  const cleanCached = cleanProbs !== null;
+  if (!cleanProbs) {
+    cleanProbs = await predictProba(model, ds, indices, { batchSize: opts.batchSize });
+    cache?.putClean(cleanProbs);
+  }
+  ran(0, 0, cleanCached);
+  const runs: PredictionRun[] = [{ level: 0, seed: 0, yPred: argmaxRows(cleanProbs, k) }];
+  for (const level of noisy) {
     for (const seed of seeds) {
-      const p = await predictProba(model, ds, indices, {
-        noise: level,
-        seed,
-        batchSize: opts.batchSize,
-      });
-      runs.push({ level, seed, yPred: argmaxRows(p) });
+      let yPred = cache?.getLabels(level, seed) ?? null;
+      const cached = yPred !== null;
+      if (!yPred) {
+        const p = await predictProba(model, ds, indices, {
+          noise: level,
+          seed,
+          batchSize: opts.batchSize,
+        });
+        yPred = argmaxRows(p, k);
+        cache?.putLabels(level, seed, yPred);
+      }
+      ran(level, seed, cached);
+      runs.push({ level, seed, yPred });
     }
   }
   return { cleanProbs, runs };

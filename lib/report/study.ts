@@ -29,8 +29,10 @@ import {
   table1FromPredictions,
   table34FromPredictions,
   table5FromPredictions,
+  type RunProgress,
 } from '../eval/experiments';
 import { argmaxRows } from '../eval/metrics';
+import { PredictionCache, modelFiles, predictionCacheKey } from '../eval/prediction-cache';
 import { table2 } from '../eval/timing';
 import type { CompareResult, EvalResult } from '../eval/types';
 import { compareWithPaper } from '../paper';
@@ -244,7 +246,7 @@ export interface StudyEvaluation {
   compare: CompareResult;
   /** Files written (eval.json per model, then the comparison). */
   files: string[];
-  /** Wall seconds of the predictions per model (all levels and seeds). */
+  /** Wall seconds of the predictions per model (all levels and seeds; a run read from the cache costs ~0). */
   predictSeconds: Record<ModelName, number>;
 }
 
@@ -264,6 +266,13 @@ export async function evaluateStudy(
     batchSize?: number;
     /** Table 2 timing runs (default lib/eval's); false skips Table 2. */
     timing?: EvalOptions['timing'];
+    /**
+     * Save every prediction run under `<resultsDir>/.pred-cache/` and reuse saved ones (default
+     * true): the paper profile runs for hours, and an interrupted evaluation then resumes.
+     */
+    cache?: boolean;
+    /** Called after each prediction run of each model. */
+    progress?: (model: ModelName, r: RunProgress) => void;
     log?: (s: string) => void;
   },
 ): Promise<StudyEvaluation> {
@@ -313,8 +322,31 @@ export async function evaluateStudy(
         `${m.name}: predicting ${indices.length} images at ${levels.levels.length} levels × ${levels.seeds.length} seeds`,
       );
       const t0 = Date.now();
-      const p = await predictLevels(m.model, ds, indices, levels);
+      const cache =
+        opts.cache === false
+          ? undefined
+          : new PredictionCache(
+              path.join(
+                opts.resultsDir,
+                '.pred-cache',
+                `${modelNameOf(m.dir)}-${predictionCacheKey({ files: modelFiles(m.dir), indices, backend: tf.getBackend() })}`,
+              ),
+              indices.length,
+            );
+      let fromCache = 0;
+      const p = await predictLevels(m.model, ds, indices, {
+        ...levels,
+        cache,
+        onRun: (r) => {
+          if (r.cached) fromCache++;
+          opts.progress?.(m.name, r);
+        },
+      });
       predictSeconds[m.name] = (Date.now() - t0) / 1000;
+      if (cache && fromCache > 0)
+        log(
+          `${m.name}: ${fromCache} of ${p.runs.length} runs read from ${portablePath(cache.dir)}`,
+        );
       runs[m.name] = p.runs;
       // The same steps, in the same order, as lib/eval's evaluateLoaded (a test checks that
       // both give identical tables).
