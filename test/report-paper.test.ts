@@ -348,6 +348,33 @@ describe('report: paper figures and the reproduction report (synthetic results)'
     );
     assert.match(onlyFinished, /\*\*Test numbers of the finished paper-profile models\.\*\*/);
     assert.doesNotMatch(onlyFinished, /Interim/);
+
+    // A report of the paper profile: how the models trained, after the method, and no second
+    // table of test numbers (Table 1 has them) and no 'quick profile' caveat.
+    const paperEvals = inputs.evals.map((e) => ({
+      ...e,
+      model: { ...e.model, meta: { ...e.model.meta, profile: 'paper' } },
+    }));
+    const paperMd = renderMarkdown(
+      reportBlocks(
+        {
+          ...inputs,
+          evals: paperEvals,
+          paperRun: [{ ...running, state: 'finished' }],
+          paperFinished: [finishedCnn],
+        },
+        [],
+      ),
+    );
+    assert.doesNotMatch(
+      paperMd,
+      /## The paper-scale run|quick profile|Test numbers of the finished/,
+    );
+    const training = paperMd.indexOf('## Training (paper profile)');
+    assert.ok(training > paperMd.indexOf('## Method'), 'training section after the method');
+    assert.ok(training < paperMd.indexOf('## Table 1'), 'and before Table 1');
+    assert.match(paperMd, /Paper-profile training \(seed 1, official split\)/);
+    assert.match(paperMd, /\| 1 \| 0\.210 \| 1\.600 \| 5\.0e-4 \|/);
   });
 
   it("adds the emotion-dynamics section and quotes it as claim 5's evidence", () => {
