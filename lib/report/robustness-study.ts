@@ -18,7 +18,7 @@ import {
 } from '../eval/robustness-run';
 import { resolveTrainConfig, train, type TrainConfig } from '../train';
 import type { ModelName } from '../train/meta';
-import { readMeta, studyModelDir } from './study';
+import { readMeta } from './study';
 
 /**
  * Training settings of the robustness models, pinned here rather than taken from the quick
@@ -122,17 +122,6 @@ export async function obtainRobustnessModel(
   const r = await train(cfg, { log: opts.log, progress: false, dataset: opts.dataset });
   r.model.dispose();
   return { action: 'train', why, seconds: (Date.now() - t0) / 1000 };
-}
-
-/** The paper-profile pair (models/cnn, models/cnn-lstm) when FER_PROFILE=paper, else null. */
-export function paperPair(env: StudyEnv): { cnn: string; cnnLstm: string } | null {
-  if (env.profile !== 'paper') return null;
-  const cnn = studyModelDir('cnn', env);
-  const cnnLstm = studyModelDir('cnn-lstm', env);
-  return fs.existsSync(path.join(cnn, 'meta.json')) &&
-    fs.existsSync(path.join(cnnLstm, 'meta.json'))
-    ? { cnn, cnnLstm }
-    : null;
 }
 
 /** The suite on `dir` (against `ref`), reusing a matching saved run unless FER_RETRAIN=1. */
