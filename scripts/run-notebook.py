@@ -7,7 +7,8 @@ Called by scripts/reproduce.ts (run it with Debian's /usr/bin/python3, which has
 The kernel runs in INPUT's folder, as in Jupyter. On the first failing cell it prints which
 cell failed (index, first source line, its error and stderr), writes the partly executed
 notebook to OUTPUT + '.failed.ipynb' for inspection, and exits 1. OUTPUT is written only when
-every cell succeeded. Exit 2 means the run itself could not start (kernel missing, bad file).
+every cell succeeded. A kernel that does not start is started again, up to 3 times in all; exit 2
+means the run itself could not start (kernel missing or never answering, bad file).
 """
 import argparse
 import os
@@ -16,6 +17,7 @@ import time
 
 import nbformat
 from nbclient import NotebookClient
+from jupyter_client.kernelspec import NoSuchKernel
 from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
 
@@ -41,6 +43,10 @@ def failure_text(cell) -> str:
     return "\n".join(p.rstrip() for p in parts if p.strip())
 
 
+KERNEL_START_TRIES = 3
+NOT_STARTED = -1
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("input")
@@ -50,10 +56,28 @@ def main() -> int:
     a = ap.parse_args()
 
     try:
-        nb = nbformat.read(a.input, as_version=4)
+        nbformat.read(a.input, as_version=4)
     except Exception as e:  # unreadable or invalid JSON: a usage error, not a cell failure
         print(f"{a.input}: cannot read notebook: {e}", file=sys.stderr)
         return 2
+    # A kernel that fails to start has run nothing, so starting it again is safe. CI once saw
+    # tslab's zeromq socket refuse the first kernel_info ("Socket is blocked by a bind or
+    # unbind operation", EBUSY) and the kernel never answer.
+    for attempt in range(1, KERNEL_START_TRIES + 1):
+        status = run_once(a)
+        if status != NOT_STARTED:
+            return status
+        if attempt < KERNEL_START_TRIES:
+            print(
+                f"  starting the kernel again (try {attempt + 1} of {KERNEL_START_TRIES})",
+                file=sys.stderr,
+            )
+    return 2
+
+
+def run_once(a) -> int:
+    """One kernel, every cell: 0, 1 (a cell failed) or NOT_STARTED (no cell ran)."""
+    nb = nbformat.read(a.input, as_version=4)
     client = NotebookClient(
         nb,
         timeout=a.timeout,
@@ -89,10 +113,13 @@ def main() -> int:
                 dt = time.time() - t0
                 if dt >= 5:
                     print(f"  cell {index + 1}: {dt:.1f} s", file=sys.stderr)
+    except NoSuchKernel as e:  # not installed: starting again cannot help
+        print(f"{a.input}: could not start kernel '{a.kernel}': {e}", file=sys.stderr)
+        return 2
     except Exception as e:  # kernel could not start
         if code_no == 0:
             print(f"{a.input}: could not start kernel '{a.kernel}': {e}", file=sys.stderr)
-            return 2
+            return NOT_STARTED
         raise
     nbformat.write(nb, a.output)
     return 0

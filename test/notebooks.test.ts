@@ -63,6 +63,80 @@ describe('notebooks: runner failures', () => {
   });
 });
 
+describe('notebooks: a kernel that does not start', function () {
+  this.timeout(120000);
+  let tmp: string;
+  before(function () {
+    const ok = spawnSync('/usr/bin/python3', ['-c', 'import nbclient, ipykernel'], {
+      stdio: 'ignore',
+    });
+    if (ok.status !== 0) this.skip();
+    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'fer-kernel-'));
+  });
+  after(() => tmp && fs.rmSync(tmp, { recursive: true, force: true }));
+
+  it('is started again; the cells then run once; a kernel not installed is not retried', () => {
+    // A kernelspec whose first start dies at once (as tslab did in CI when zeromq refused its
+    // first kernel_info), then starts Debian's Python kernel.
+    const marker = path.join(tmp, 'started');
+    fs.mkdirSync(path.join(tmp, 'kernels', 'flaky'), { recursive: true });
+    fs.writeFileSync(
+      path.join(tmp, 'kernels', 'flaky', 'kernel.json'),
+      JSON.stringify({
+        argv: [
+          '/bin/sh',
+          '-c',
+          'if [ -e "$0" ]; then exec /usr/bin/python3 -m ipykernel_launcher -f "$1"; fi; touch "$0"; exit 3',
+          marker,
+          '{connection_file}',
+        ],
+        display_name: 'flaky',
+        language: 'python',
+      }),
+    );
+    const nb = path.join(tmp, 'n.ipynb');
+    fs.writeFileSync(
+      nb,
+      JSON.stringify({
+        nbformat: 4,
+        nbformat_minor: 5,
+        metadata: {},
+        cells: [
+          {
+            cell_type: 'code',
+            id: 'a',
+            metadata: {},
+            execution_count: null,
+            outputs: [],
+            source: 'print(6 * 7)',
+          },
+        ],
+      }),
+    );
+    const run = (kernel: string, out: string) =>
+      spawnSync(
+        '/usr/bin/python3',
+        [path.join(REPO_ROOT, 'scripts', 'run-notebook.py'), nb, out, '--kernel', kernel],
+        { encoding: 'utf8', env: { ...process.env, JUPYTER_PATH: tmp } },
+      );
+    const r = run('flaky', path.join(tmp, 'out.ipynb'));
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(
+      r.stderr,
+      /could not start kernel 'flaky'[\s\S]*starting the kernel again \(try 2 of 3\)/,
+    );
+    const done = JSON.parse(fs.readFileSync(path.join(tmp, 'out.ipynb'), 'utf8')) as Ipynb;
+    assert.deepEqual(
+      (done.cells[0].outputs as { text?: string[] }[]).map((o) => (o.text ?? []).join('')),
+      ['42\n'],
+    );
+    const missing = run('no-such-kernel', path.join(tmp, 'out2.ipynb'));
+    assert.equal(missing.status, 2);
+    assert.match(missing.stderr, /No such kernel named no-such-kernel/);
+    assert.doesNotMatch(missing.stderr, /starting the kernel again/);
+  });
+});
+
 describe('notebooks: execution with the tslab kernel', function () {
   this.timeout(600000);
   const tmpFiles: string[] = [];
