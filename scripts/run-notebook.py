@@ -11,6 +11,7 @@ every cell succeeded. A kernel that does not start is started again, up to 3 tim
 means the run itself could not start (kernel missing or never answering, bad file).
 """
 import argparse
+import copy
 import os
 import sys
 import time
@@ -56,7 +57,7 @@ def main() -> int:
     a = ap.parse_args()
 
     try:
-        nbformat.read(a.input, as_version=4)
+        nb = nbformat.read(a.input, as_version=4)
     except Exception as e:  # unreadable or invalid JSON: a usage error, not a cell failure
         print(f"{a.input}: cannot read notebook: {e}", file=sys.stderr)
         return 2
@@ -64,7 +65,7 @@ def main() -> int:
     # tslab's zeromq socket refuse the first kernel_info ("Socket is blocked by a bind or
     # unbind operation", EBUSY) and the kernel never answer.
     for attempt in range(1, KERNEL_START_TRIES + 1):
-        status = run_once(a)
+        status = run_once(a, copy.deepcopy(nb))
         if status != NOT_STARTED:
             return status
         if attempt < KERNEL_START_TRIES:
@@ -75,9 +76,8 @@ def main() -> int:
     return 2
 
 
-def run_once(a) -> int:
-    """One kernel, every cell: 0, 1 (a cell failed) or NOT_STARTED (no cell ran)."""
-    nb = nbformat.read(a.input, as_version=4)
+def run_once(a, nb) -> int:
+    """One kernel, every cell of `nb`: 0, 1 (a cell failed), 2 (no such kernel) or NOT_STARTED."""
     client = NotebookClient(
         nb,
         timeout=a.timeout,
@@ -113,13 +113,11 @@ def run_once(a) -> int:
                 dt = time.time() - t0
                 if dt >= 5:
                     print(f"  cell {index + 1}: {dt:.1f} s", file=sys.stderr)
-    except NoSuchKernel as e:  # not installed: starting again cannot help
-        print(f"{a.input}: could not start kernel '{a.kernel}': {e}", file=sys.stderr)
-        return 2
     except Exception as e:  # kernel could not start
         if code_no == 0:
             print(f"{a.input}: could not start kernel '{a.kernel}': {e}", file=sys.stderr)
-            return NOT_STARTED
+            # Not installed: starting it again cannot help.
+            return 2 if isinstance(e, NoSuchKernel) else NOT_STARTED
         raise
     nbformat.write(nb, a.output)
     return 0

@@ -147,7 +147,6 @@ export async function probeBackend(name: ConcreteBackend): Promise<BackendProbe>
       const n = wasmThreadsInUse();
       // A threaded start abandoned and retried is rare enough to be worth a word in the log.
       const abandoned = abandonedWasmStarts()
-        .filter((a) => !fallback.includes(a))
         .map((a) => `; abandoned: ${a}`)
         .join('');
       detail = `XNNPACK, ${n} thread${n === 1 ? '' : 's'} (${asked.source}${fallback}${abandoned}), project training kernels`;

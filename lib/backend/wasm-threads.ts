@@ -105,7 +105,10 @@ export function wasmStartTimeoutMs(env: Record<string, string | undefined> = pro
   return s * 1000;
 }
 
-/** What happened to threaded starts that were abandoned, for the backend log line. */
+/**
+ * Threaded starts abandoned and then retried, for the backend log line (the last try's failure
+ * is thrown instead, and the caller reports it with its fallback).
+ */
 const abandonedStarts: string[] = [];
 export function abandonedWasmStarts(): readonly string[] {
   return abandonedStarts;
@@ -138,9 +141,8 @@ export async function startWasmWithThreads<T>(
         `try ${attempt} of ${START_ATTEMPTS}`,
       );
     } catch (e) {
-      if (!(e instanceof WasmStartTimeout)) throw e;
+      if (!(e instanceof WasmStartTimeout) || attempt >= START_ATTEMPTS) throw e;
       abandonedStarts.push(e.message);
-      if (attempt >= START_ATTEMPTS) throw e;
     }
   }
 }
