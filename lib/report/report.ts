@@ -185,6 +185,7 @@ function paperRunBlocks(
   evaluated = false,
 ): Block[] {
   const done = runs.filter((x) => x.state === 'finished').length;
+  const allDone = done === runs.length;
   const how =
     'They train on all 25,838 training images at full width for up to 60 epochs, with early stopping, checkpointed after every epoch and every 10 minutes inside one, so that the run continues across sessions (`bash scripts/paper-run.sh` runs or continues both; `fer train --model <m> --profile paper --status` shows this table). ' +
     'Validation accuracy is measured on the 2,871 images held out of the training rows, never on the test set. ';
@@ -197,7 +198,7 @@ function paperRunBlocks(
             'The weights kept are those of the epoch with the lowest validation loss; every table below evaluates them on the test set.'
         : `${done} of ${runs.length} paper-profile models ${done === 1 ? 'has' : 'have'} finished training. ` +
             how +
-            (done === runs.length
+            (allDone
               ? "The tables below remain the quick profile's until `npm run reproduce -- --profile paper` evaluates the finished models."
               : "Until both models finish, the tables below are the quick profile's."),
     ),
@@ -219,13 +220,11 @@ function paperRunBlocks(
           'last train accuracy': last ? last.accuracy.toFixed(3) : '—',
           'minutes per epoch': mean !== null ? (mean / 60).toFixed(0) : '—',
           backend: x.backend ?? '—',
-          [done === runs.length ? 'training hours' : 'hours so far']: (
-            x.wallSeconds / 3600
-          ).toFixed(1),
+          [allDone ? 'training hours' : 'hours so far']: (x.wallSeconds / 3600).toFixed(1),
         };
       }),
       {},
-      done === runs.length
+      allDone
         ? 'Paper-profile training (seed 1, official split)'
         : 'Paper-profile training so far (seed 1, official split)',
     ),
