@@ -4,7 +4,12 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { inflateSync } from 'node:zlib';
 import { REPO_ROOT, portablePath, readStudyEnv } from '../lib/env';
-import { chromiumPath, exportFigures, stableSvgIds } from '../lib/report/export';
+import {
+  chromiumPath,
+  exportFigures,
+  sortedRootAttributes,
+  stableSvgIds,
+} from '../lib/report/export';
 import { confusionHeatmap, groupedBars, lineWithBand } from '../lib/report/figures';
 import {
   buildNotebook,
@@ -374,6 +379,18 @@ describe('report: export through headless Chromium', function () {
     assert.equal(first[0], svg);
     assert.deepEqual(second, first);
     fs.rmSync(path.join(dir, 'heat.svg'));
+  });
+
+  it('writes the root svg attributes in one order, leaving the rest alone', () => {
+    const a =
+      '<svg class="main-svg" width="3" style="" viewBox="0 0 3 2"><g style="b" id="x"/></svg>';
+    const b =
+      '<svg class="main-svg" width="3" viewBox="0 0 3 2" style=""><g style="b" id="x"/></svg>';
+    const want =
+      '<svg class="main-svg" style="" viewBox="0 0 3 2" width="3"><g style="b" id="x"/></svg>';
+    assert.equal(sortedRootAttributes(a), want);
+    assert.equal(sortedRootAttributes(b), want);
+    assert.equal(sortedRootAttributes('not svg'), 'not svg');
   });
 
   it('derives the SVG ids from the figure, leaving other text alone', () => {

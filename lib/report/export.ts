@@ -85,7 +85,8 @@ export class FigureRenderer {
     const svg = url.includes(';base64,')
       ? Buffer.from(body, 'base64').toString('utf8')
       : decodeURIComponent(body);
-    return stableSvgIds(svg, createHash('sha256').update(JSON.stringify(fig)).digest('hex'));
+    const hash = createHash('sha256').update(JSON.stringify(fig)).digest('hex');
+    return sortedRootAttributes(stableSvgIds(svg, hash));
   }
 
   private async toImage(fig: PlotlyFigure, format: 'png' | 'svg', scale: number): Promise<string> {
@@ -134,6 +135,20 @@ export function stableSvgIds(svg: string, figureHash: string): string {
   if (!uid) return svg;
   const stable = figureHash.slice(0, uid.length);
   return svg.replace(new RegExp(`(id="|#)([a-z-]*)${uid}`, 'g'), `$1$2${stable}`);
+}
+
+/**
+ * Plotly writes the root `<svg>` tag's attributes in an order that depends on what the page
+ * rendered before (`viewBox` before or after `style`: a PNG export of the same figure first
+ * was seen to swap them), so the same figure could give two byte strings. Sort them by name;
+ * the rest of the document is left as it is.
+ */
+export function sortedRootAttributes(svg: string): string {
+  const m = /^<svg\s([^>]*?)(\/?)>/.exec(svg);
+  if (!m) return svg;
+  const attrs = [...m[1].matchAll(/([^\s=]+)="([^"]*)"/g)].map((a) => `${a[1]}="${a[2]}"`);
+  attrs.sort((a, b) => (a.split('=')[0] < b.split('=')[0] ? -1 : 1));
+  return `<svg ${attrs.join(' ')}${m[2]}>` + svg.slice(m[0].length);
 }
 
 /**
