@@ -1,43 +1,47 @@
 /**
- * Study parameters read from environment variables. `npm run reproduce` sets them for every
- * notebook it executes, so the notebooks take no arguments and still run the profile asked for.
+ * What a run of the study reads from the environment: which config, which backend, and paths.
+ * Everything else (training settings, evaluation budget, the list of trainings) is in the
+ * config file (lib/config). `npm run reproduce` sets these for every notebook it executes.
  *
- *   FER_PROFILE   quick | paper   (default quick: small, CI-sized)
+ *   FER_CONFIG    a config name (configs/<name>.ts) or a path to one (default: FER_PROFILE)
+ *   FER_PROFILE   quick | paper: the built-in configs (default quick)
  *   FER_BACKEND   a tfjs backend name for lib/backend's setupBackend (default auto)
- *   FER_WASM_THREADS  XNNPACK threads on wasm, 1-8 or auto (default: the cores; read by
- *                 lib/backend/wasm-threads.ts; give 1 to each of several runs sharing the cores)
  *   FER2013_CSV   path of fer2013.csv(.gz) (no default: the data is never in the repo)
  *   FER_RETRAIN   1 = train even when a saved model exists (default 0: load it)
- *   FER_RESULTS_DIR  where notebooks write result JSON (default <repo>/results; tests use a temp dir)
+ *   FER_RUN_DIR   where the run writes results/, figures/ and paper/ (default runs/<config>);
+ *                 `npm run publish` copies a finished run over the committed study
+ *   FER_RESULTS_DIR  the results folder alone (default <run dir>/results; tests use a temp dir)
  *   FER_MODELS    a folder holding saved `cnn/` and `cnn-lstm/` models to use instead of the
- *                 profile's own (e.g. the committed CI fixtures in models/quick)
- *   FER_EVAL_LIMIT   test images to evaluate (0 = the whole test set; default by profile)
- *   FER_NOISE_SEEDS  noise seeds per noise level (default by profile)
+ *                 config's own (e.g. the committed CI fixtures in models/quick)
  */
 import * as path from 'node:path';
+import { loadConfig, PROFILE_NAMES, type ProfileName, type StudyConfig } from './config';
 import { FerError } from './util/errors';
+
+export { PROFILE_NAMES, type ProfileName } from './config';
 
 /** The repository root: lib/env.ts lives one level below it. */
 export const REPO_ROOT = path.resolve(__dirname, '..');
 
-export const PROFILE_NAMES = ['quick', 'paper'] as const;
-export type ProfileName = (typeof PROFILE_NAMES)[number];
-
 export interface StudyEnv {
+  config: StudyConfig;
+  /** The config's scale. */
   profile: ProfileName;
   /** Backend name as given; validated by lib/backend, not here, so new backends need no edit. */
   backend: string;
   /** Absolute path of the CSV, or null when FER2013_CSV is unset. */
   csv: string | null;
   retrain: boolean;
+  /** Absolute path of this run's output folder. */
+  runDir: string;
   /** Absolute path of the results folder. */
   resultsDir: string;
-  /** Absolute path of a folder with `cnn/` and `cnn-lstm/`, or null for the profile's own. */
+  /** Where figures are exported (<run dir>/figures). */
+  figuresDir: string;
+  /** Where the reproduction report is written (<run dir>/paper). */
+  reportDir: string;
+  /** Absolute path of a folder with `cnn/` and `cnn-lstm/`, or null for the config's own. */
   modelsDir: string | null;
-  /** FER_EVAL_LIMIT as given (0 = all test images), or null for the profile's default. */
-  evalLimit: number | null;
-  /** FER_NOISE_SEEDS as given, or null for the profile's default. */
-  noiseSeeds: number | null;
 }
 
 type Env = Record<string, string | undefined>;
@@ -49,6 +53,12 @@ export function readProfile(env: Env = process.env): ProfileName {
   return v as ProfileName;
 }
 
+/** The config FER_CONFIG names, else the built-in one FER_PROFILE names. */
+export function readConfig(env: Env = process.env): StudyConfig {
+  const name = env.FER_CONFIG?.trim();
+  return loadConfig(name || readProfile(env));
+}
+
 /** Accepts 1/0, true/false, yes/no (any case); anything else is an error, not a silent false. */
 export function readFlag(name: string, env: Env = process.env): boolean {
   const v = (env[name] ?? '').trim().toLowerCase();
@@ -57,28 +67,22 @@ export function readFlag(name: string, env: Env = process.env): boolean {
   throw new FerError(`${name} must be 1 or 0, got '${env[name]}'`);
 }
 
-/** A non-negative integer (or >= `min`), null when unset; anything else is an error. */
-export function readCount(name: string, env: Env = process.env, min = 0): number | null {
-  const v = (env[name] ?? '').trim();
-  if (v === '') return null;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < min)
-    throw new FerError(`${name} must be an integer >= ${min}, got '${env[name]}'`);
-  return n;
-}
-
 export function readStudyEnv(env: Env = process.env): StudyEnv {
   const csv = env.FER2013_CSV?.trim();
   const models = env.FER_MODELS?.trim();
+  const config = readConfig(env);
+  const runDir = path.resolve(env.FER_RUN_DIR?.trim() || path.join(REPO_ROOT, 'runs', config.name));
   return {
-    profile: readProfile(env),
+    config,
+    profile: config.profile,
     backend: env.FER_BACKEND?.trim() || 'auto',
     csv: csv ? path.resolve(csv) : null,
     retrain: readFlag('FER_RETRAIN', env),
-    resultsDir: path.resolve(env.FER_RESULTS_DIR?.trim() || path.join(REPO_ROOT, 'results')),
+    runDir,
+    resultsDir: path.resolve(env.FER_RESULTS_DIR?.trim() || path.join(runDir, 'results')),
+    figuresDir: path.join(runDir, 'figures'),
+    reportDir: path.join(runDir, 'paper'),
     modelsDir: models ? path.resolve(models) : null,
-    evalLimit: readCount('FER_EVAL_LIMIT', env),
-    noiseSeeds: readCount('FER_NOISE_SEEDS', env, 1),
   };
 }
 

@@ -1,18 +1,22 @@
 /**
- * `npm run reproduce -- [--profile quick|paper] [--backend NAME] [--only 01,04] [--csv FILE]
- *                       [--retrain] [--timeout SECONDS] [--list] [--prepare]`
+ * `npm run reproduce -- [--profile quick|paper | --config NAME|FILE] [--out DIR] [--only 01,04]
+ *                       [--backend NAME] [--csv FILE] [--retrain] [--timeout SECONDS]
+ *                       [--list] [--prepare]`
  *
  * Executes notebooks/NN-*.ipynb in order with the tslab kernel (nbclient, via
- * scripts/run-notebook.py under Debian's /usr/bin/python3). Parameters reach the notebooks as
- * environment variables read by lib/env.ts. Each notebook is executed into a temp file that
- * replaces the committed one only when every cell succeeded; the first failing cell stops the
- * run with the notebook and cell named, and a non-zero exit.
+ * scripts/run-notebook.py under Debian's /usr/bin/python3), papermill-style: the inputs stay
+ * untouched, and the executed notebooks, results, figures and report go to the run's own folder,
+ * `--out` (default runs/<config>, git-ignored). `npm run publish` copies a finished run over the
+ * committed study. Parameters reach the notebooks as environment variables read by lib/env.ts.
+ * A partial run (`--only`) into a run folder that has no results yet starts from a copy of the
+ * committed results/, so that e.g. `--only 09` rebuilds the report of the committed study.
+ * The first failing cell stops the run with the notebook and cell named, and a non-zero exit.
  */
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs, flagNumber, flagString } from '../lib/cli/registry';
-import { REPO_ROOT, readProfile, readStudyEnv } from '../lib/env';
+import { REPO_ROOT, portablePath, readConfig, readStudyEnv } from '../lib/env';
 import { prepareNotebookBridge } from '../lib/report/bridge';
 import { tempPath, writeJsonAtomic } from '../lib/util/atomic';
 import { FerError } from '../lib/util/errors';
@@ -146,15 +150,20 @@ export function runnerFailure(status: number | null, signal: NodeJS.Signals | nu
   return `the runner exited with status ${String(status)} (see above)`;
 }
 
-/** Execute one notebook in place (temp file + rename). Returns false on a failing cell. */
+/**
+ * Execute `file` into `output` (temp file + rename; the kernel runs in `file`'s folder).
+ * Returns false on a failing cell.
+ */
 export function executeNotebook(
   file: string,
+  output: string,
   opts: { env: Record<string, string>; timeoutSec: number },
 ): boolean {
-  const tmp = tempPath(file) + '.ipynb';
+  fs.mkdirSync(path.dirname(output), { recursive: true });
+  const tmp = tempPath(output) + '.ipynb';
   const { status, signal } = runNotebook(file, tmp, opts);
   if (status === 0 && fs.existsSync(tmp)) {
-    fs.renameSync(tmp, file);
+    fs.renameSync(tmp, output);
     return true;
   }
   fs.rmSync(tmp, { force: true });
@@ -163,13 +172,32 @@ export function executeNotebook(
   return false;
 }
 
+/** Copies the committed results/ into an empty run folder (a partial run builds on them). */
+export function seedResults(from: string, to: string): number {
+  if (!fs.existsSync(from)) return 0;
+  let n = 0;
+  for (const e of fs.readdirSync(from, { withFileTypes: true, recursive: true })) {
+    if (!e.isFile()) continue;
+    const src = path.join(e.parentPath, e.name);
+    const rel = path.relative(from, src);
+    if (rel.split(path.sep).some((p) => p.startsWith('.'))) continue; // caches, temp files
+    fs.mkdirSync(path.dirname(path.join(to, rel)), { recursive: true });
+    fs.copyFileSync(src, path.join(to, rel));
+    n++;
+  }
+  return n;
+}
+
 async function main(argv: string[]): Promise<number> {
   const args = parseArgs(argv, {
-    values: ['profile', 'backend', 'only', 'csv', 'timeout'],
+    values: ['profile', 'config', 'out', 'backend', 'only', 'csv', 'timeout'],
     booleans: ['retrain', 'list', 'prepare'],
   });
-  const profile = readProfile({
+  const config = readConfig({
     FER_PROFILE: flagString(args, 'profile') ?? process.env.FER_PROFILE,
+    FER_CONFIG:
+      flagString(args, 'config') ??
+      (flagString(args, 'profile') ? undefined : process.env.FER_CONFIG),
   });
   const only = flagString(args, 'only')
     ?.split(',')
@@ -190,25 +218,36 @@ async function main(argv: string[]): Promise<number> {
   if (args.flags.has('prepare')) return 0;
   checkJupyter();
 
+  const runDir = path.resolve(flagString(args, 'out') ?? path.join(REPO_ROOT, 'runs', config.name));
+  const inRepo = path.relative(REPO_ROOT, runDir);
+  if (!inRepo.startsWith('..') && !inRepo.startsWith('runs') && inRepo !== 'runs')
+    throw new FerError(`--out must be outside the checkout or under runs/, got ${runDir}`);
   const csv = flagString(args, 'csv') ?? process.env.FER2013_CSV;
   const env: Record<string, string> = {
-    FER_PROFILE: profile,
+    FER_CONFIG: config.file,
+    FER_RUN_DIR: runDir,
     FER_BACKEND: flagString(args, 'backend') ?? process.env.FER_BACKEND ?? 'auto',
     FER_RETRAIN: args.flags.has('retrain') ? '1' : (process.env.FER_RETRAIN ?? '0'),
   };
   if (csv) env.FER2013_CSV = path.resolve(csv);
   else console.log('reproduce: FER2013_CSV is unset; notebooks that need the data will fail');
-  // A cell may train a model: generous in the paper profile, CI-sized in the quick one.
-  const timeoutSec = flagNumber(args, 'timeout') ?? (profile === 'paper' ? 48 * 3600 : 1200);
+  // A cell may train a model: generous at paper scale, CI-sized in the quick one.
+  const timeoutSec = flagNumber(args, 'timeout') ?? (config.profile === 'paper' ? 48 * 3600 : 1200);
 
+  const resultsDir = readStudyEnv(env).resultsDir;
+  if (only && !fs.existsSync(resultsDir)) {
+    const n = seedResults(path.join(REPO_ROOT, 'results'), resultsDir);
+    console.log(
+      `reproduce: a partial run: started ${portablePath(resultsDir)} from the committed results/ (${n} files)`,
+    );
+  }
   console.log(
-    `reproduce: profile ${profile}, backend ${env.FER_BACKEND}, ${notebooks.length} notebooks`,
+    `reproduce: config ${config.name} (${config.profile} scale), backend ${env.FER_BACKEND}, ${notebooks.length} notebooks -> ${portablePath(runDir)}`,
   );
-  // Beside the results the notebooks write ($FER_RESULTS_DIR, else results/).
-  const timesFile = path.join(readStudyEnv().resultsDir, 'notebook-times.json');
-  // A partial run (--only) of the same profile and backend updates its notebooks' entries and
+  const timesFile = path.join(resultsDir, 'notebook-times.json');
+  // A partial run (--only) of the same config and backend updates its notebooks' entries and
   // keeps the others', so that the report still lists every notebook's time.
-  const previous = only ? readTimes(timesFile, profile, env.FER_BACKEND) : null;
+  const previous = only ? readTimes(timesFile, config.name, env.FER_BACKEND) : null;
   const times: NotebookTiming[] = [];
   const startedAt = previous?.startedAt ?? new Date().toISOString();
   const existing = listNotebooks(NOTEBOOKS);
@@ -216,12 +255,15 @@ async function main(argv: string[]): Promise<number> {
   for (const nb of notebooks) {
     console.log(`reproduce: ${nb} ...`);
     const t = Date.now();
-    const ok = executeNotebook(path.join(NOTEBOOKS, nb), { env, timeoutSec });
+    const ok = executeNotebook(path.join(NOTEBOOKS, nb), path.join(runDir, 'notebooks', nb), {
+      env,
+      timeoutSec,
+    });
     const seconds = (Date.now() - t) / 1000;
     times.push({ notebook: nb, seconds, ok });
     // Written after every notebook so that 09 can report the wall times of those before it.
     writeJsonAtomic(timesFile, {
-      profile,
+      profile: config.name,
       backend: env.FER_BACKEND,
       startedAt,
       notebooks: mergeTimes(previous?.notebooks ?? [], times, existing),
@@ -233,7 +275,8 @@ async function main(argv: string[]): Promise<number> {
     console.log(`reproduce: ${nb} done in ${seconds.toFixed(1)} s`);
   }
   console.log(
-    `reproduce: all ${notebooks.length} notebooks done in ${((Date.now() - t0) / 1000).toFixed(1)} s`,
+    `reproduce: all ${notebooks.length} notebooks done in ${((Date.now() - t0) / 1000).toFixed(1)} s; ` +
+      `outputs in ${portablePath(runDir)} (publish them with: npm run publish -- --from ${portablePath(runDir)})`,
   );
   return 0;
 }

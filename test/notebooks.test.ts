@@ -229,14 +229,19 @@ describe('notebooks: execution with the tslab kernel', function () {
   });
   it('04-table1-2 and 05-table3-4-noise evaluate the committed quick models without any error output', function () {
     if (!process.env.FER2013_CSV) this.skip();
+    // The quick config on a CI-sized budget: a config file of its own, as a user would write.
+    const config = path.join(outDir, 'ci-small.ts');
+    fs.writeFileSync(
+      config,
+      `import quick from ${JSON.stringify(path.join(REPO_ROOT, 'configs', 'quick'))};\n` +
+        'export default { ...quick, eval: { ...quick.eval, limit: 350, noiseSeeds: 1 } };\n',
+    );
     const env = {
-      FER_PROFILE: 'quick',
+      FER_CONFIG: config,
       FER2013_CSV: path.resolve(process.env.FER2013_CSV),
       FER_RESULTS_DIR: outDir,
-      // The small models committed as fixtures (width 0.25), on a CI-sized budget.
+      // The small models committed as fixtures (width 0.25).
       FER_MODELS: path.join(REPO_ROOT, 'models', 'quick'),
-      FER_EVAL_LIMIT: '350',
-      FER_NOISE_SEEDS: '1',
       FER_BACKEND: 'wasm',
     };
     for (const name of ['04-table1-2', '05-table3-4-noise']) {

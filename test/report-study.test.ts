@@ -8,6 +8,7 @@ import { modelFiles, predictionCacheKey } from '../lib/eval/prediction-cache';
 import { runCompare, runEval } from '../lib/eval/run';
 import type { EvalResult } from '../lib/eval/types';
 import { REPO_ROOT } from '../lib/env';
+import { loadConfig } from '../lib/config';
 import { PROFILES, saveStudyModel } from '../lib/train';
 import type { EpochLog } from '../lib/train/checkpoint';
 import type { ModelName, StudyModelMeta } from '../lib/train/meta';
@@ -160,17 +161,14 @@ describe('report/study: which model a notebook uses', () => {
 });
 
 describe('report/study: evaluation budget', () => {
-  it('quick: 2,000 images and 2 seeds; paper: all images; the variables override', () => {
-    const none = { evalLimit: null, noiseSeeds: null };
-    assert.deepEqual(evalBudget({ profile: 'quick', ...none }), {
+  it("is the config's eval section: quick 2,000 images and 2 seeds; paper every image", () => {
+    assert.deepEqual(evalBudget({ config: loadConfig('quick') }), {
       limit: 2000,
       noiseSeeds: 2,
       bootstrapResamples: 1000,
     });
-    assert.equal(evalBudget({ profile: 'paper', ...none }).limit, null);
-    assert.equal(evalBudget({ profile: 'quick', evalLimit: 0, noiseSeeds: 1 }).limit, null);
-    assert.equal(evalBudget({ profile: 'quick', evalLimit: 500, noiseSeeds: 1 }).noiseSeeds, 1);
-    const b = evalBudget({ profile: 'quick', ...none });
+    assert.equal(evalBudget({ config: loadConfig('paper') }).limit, null);
+    const b = evalBudget({ config: loadConfig('quick') });
     assert.match(describeBudget(b, 2000, 7178), /stratified subset of 2,000 of the 7,178/);
     assert.match(describeBudget(b, 7178, 7178), /all 7,178 test images/);
   });

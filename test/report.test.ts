@@ -227,15 +227,19 @@ describe('report: study environment variables', () => {
   });
 
   it('defaults to the quick profile and auto backend', () => {
-    assert.deepEqual(readStudyEnv({}), {
+    const { config, ...rest } = readStudyEnv({});
+    assert.equal(config.name, 'quick');
+    const run = path.join(REPO_ROOT, 'runs', 'quick');
+    assert.deepEqual(rest, {
       profile: 'quick',
       backend: 'auto',
       csv: null,
       retrain: false,
-      resultsDir: path.join(REPO_ROOT, 'results'),
+      runDir: run,
+      resultsDir: path.join(run, 'results'),
+      figuresDir: path.join(run, 'figures'),
+      reportDir: path.join(run, 'paper'),
       modelsDir: null,
-      evalLimit: null,
-      noiseSeeds: null,
     });
     assert.equal(readStudyEnv({ FER_RESULTS_DIR: 'r' }).resultsDir, path.resolve('r'));
   });
@@ -247,14 +251,13 @@ describe('report: study environment variables', () => {
       FER2013_CSV: 'x.csv',
       FER_RETRAIN: 'yes',
       FER_MODELS: 'models/quick',
-      FER_EVAL_LIMIT: '0',
-      FER_NOISE_SEEDS: '2',
+      FER_RUN_DIR: 'out',
     });
     assert.equal(e.modelsDir, path.resolve('models/quick'));
-    assert.equal(e.evalLimit, 0);
-    assert.equal(e.noiseSeeds, 2);
-    assert.throws(() => readStudyEnv({ FER_NOISE_SEEDS: '0' }), FerError);
-    assert.throws(() => readStudyEnv({ FER_EVAL_LIMIT: '2.5' }), FerError);
+    assert.equal(e.config.name, 'paper');
+    assert.equal(e.resultsDir, path.resolve('out', 'results'));
+    assert.equal(readStudyEnv({ FER_CONFIG: 'quick', FER_PROFILE: 'paper' }).profile, 'quick');
+    assert.throws(() => readStudyEnv({ FER_CONFIG: 'no-such-config' }), FerError);
     assert.equal(e.profile, 'paper');
     assert.equal(e.backend, 'wasm');
     assert.equal(e.csv, path.resolve('x.csv'));

@@ -206,24 +206,13 @@ export interface EvalBudget {
   bootstrapResamples: number;
 }
 
-/**
- * quick: a fixed stratified 2,000 of the 7,178 test images and 2 noise seeds, so that 11
- * levels × 2 models fit in minutes on two CPU cores; paper: every test image and 5 seeds.
- */
-export const EVAL_BUDGETS: Record<ProfileName, EvalBudget> = {
-  quick: { limit: 2000, noiseSeeds: 2, bootstrapResamples: 1000 },
-  paper: { limit: null, noiseSeeds: 5, bootstrapResamples: 1000 },
-};
-
-/** The profile's budget, with FER_EVAL_LIMIT (0 = all) and FER_NOISE_SEEDS applied. */
-export function evalBudget(
-  env: Pick<StudyEnv, 'profile' | 'evalLimit' | 'noiseSeeds'>,
-): EvalBudget {
-  const b = EVAL_BUDGETS[env.profile];
+/** The config's evaluation budget (its `eval` section; limit 0 = every test image). */
+export function evalBudget(env: Pick<StudyEnv, 'config'>): EvalBudget {
+  const e = env.config.eval;
   return {
-    limit: env.evalLimit === null ? b.limit : env.evalLimit === 0 ? null : env.evalLimit,
-    noiseSeeds: env.noiseSeeds ?? b.noiseSeeds,
-    bootstrapResamples: b.bootstrapResamples,
+    limit: e.limit === 0 ? null : e.limit,
+    noiseSeeds: e.noiseSeeds,
+    bootstrapResamples: e.bootstrapResamples,
   };
 }
 

@@ -30,6 +30,7 @@
 
 // %%
 import { execFileSync } from 'child_process';
+import * as path from 'path';
 // Rebuilds ./.lib (the bridge to ../lib) if lib/ changed; see the note in 00-environment.
 console.log(execFileSync('../node_modules/.bin/tsx', ['../scripts/reproduce.ts', '--prepare'], { encoding: 'utf8' }).trim());
 
@@ -206,9 +207,9 @@ const exported = await exportFigures(
     { name: 'fig8-augmentation', figure: augFig },
     ...(fpAny ? [{ name: 'fig8-ferplus', figure: ferPlusFigure(all) }] : []),
   ],
-  repoPath('figures'),
+  env.figuresDir,
 );
-showTable(exported.map((e) => ({ figure: e.name, files: Object.values(e.files).map((f) => f!.replace(repoPath() + '/', '')).join(', ') })));
+showTable(exported.map((e) => ({ figure: e.name, files: Object.values(e.files).map((f) => path.relative(env.runDir, f!)).join(', ') })));
 
 // %% [markdown]
 // ## What we found

@@ -14,7 +14,7 @@ import { execFileSync } from 'child_process';
 console.log(execFileSync('../node_modules/.bin/tsx', ['../scripts/reproduce.ts', '--prepare'], { encoding: 'utf8' }).trim());
 
 // %%
-import { readStudyEnv, repoPath } from './.lib/env';
+import { readStudyEnv } from './.lib/env';
 import { loadFer2013, makeSplit, PAPER_NOISE_LEVELS } from './.lib/data';
 import { noiseExamplesFigure, sampleRowsPerClass } from './.lib/report/data-figures';
 import { generateReport, loadResults, claimVerdicts, chooseDefinitions } from './.lib/report/report';
@@ -33,8 +33,8 @@ const fig4 = { name: 'fig4-noise-examples', title: 'Noise examples', figure: noi
 const t0 = Date.now();
 const report = await generateReport({
   resultsDir: env.resultsDir,
-  figuresDir: repoPath('figures'),
-  paperDir: repoPath('paper'),
+  figuresDir: env.figuresDir,
+  paperDir: env.reportDir,
   profile: env.profile,
   extraFigures: [fig4],
   provenance: collectProvenance(),
