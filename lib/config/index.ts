@@ -197,6 +197,8 @@ export function loadConfig(nameOrPath: string): StudyConfig {
   }
   let mod: { default?: unknown };
   try {
+    // A config is a TypeScript module (typed, with comments); tsx compiles it on require.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
     mod = require(file) as { default?: unknown };
   } catch (e) {
     throw new FerError(`cannot load config: ${(e as Error).message.split('\n')[0]}`, file);
