@@ -208,7 +208,12 @@ export function loadConfig(nameOrPath: string): StudyConfig {
 }
 
 /** What every result file records of the config it came from. */
-export function configRecord(c: StudyConfig): { name: string; content: StudyConfigFile } {
+export interface ConfigRecord {
+  name: string;
+  content: StudyConfigFile;
+}
+
+export function configRecord(c: StudyConfig): ConfigRecord {
   const { description, profile, train, eval: ev, trainings } = c;
   return { name: c.name, content: { description, profile, train, eval: ev, trainings } };
 }

@@ -11,16 +11,21 @@ import { REPO_ROOT, portablePath } from '../env';
 import { compareWithPaper } from '../paper';
 import type { StudyModelMeta } from '../train/meta';
 import { FerError } from '../util/errors';
+import type { ConfigRecord } from '../config';
 import {
   metricAudit,
+  pairedLevels,
   predictLevels,
   table1FromPredictions,
   table34FromPredictions,
   table5FromPredictions,
+  type PredictionRun,
+  type RunProgress,
 } from './experiments';
 import { argmaxRows } from './metrics';
+import { modelFiles, PredictionCache, predictionCacheKey } from './prediction-cache';
 import { table2, type TimingOptions } from './timing';
-import type { EvalDataInfo, EvalResult } from './types';
+import type { CompareResult, EvalDataInfo, EvalResult } from './types';
 
 export interface EvalOptions {
   /** 'paper' = level 0 + the paper's 10 levels (default); 'none' = clean only. */
@@ -43,6 +48,8 @@ export interface EvalOptions {
    * before evaluating (lib/eval/bn-recalibrate.ts; not the paper's recipe). Default: as trained.
    */
   recalibrateBn?: number;
+  /** Save and reuse predictions under this folder (lib/eval/prediction-cache.ts); default none. */
+  predictionCache?: string | null;
   log?: (s: string) => void;
 }
 
@@ -142,6 +149,112 @@ export function defaultComparePath(dirA: string, dirB: string): string {
   return path.join(resultsDir(), `compare-${modelNameOf(dirA)}-${modelNameOf(dirB)}.json`);
 }
 
+/** One model's predictions: clean probabilities, and the labels of every (level, seed) run. */
+export interface ModelPredictions {
+  cleanProbs: Float32Array;
+  runs: PredictionRun[];
+  /** Runs read from the prediction cache instead of computed. */
+  cachedRuns: number;
+}
+
+/**
+ * Predict every level and noise seed with one model. With `cacheRoot`, each run is saved under
+ * `<cacheRoot>/<model folder>-<key>/` and reused (lib/eval/prediction-cache.ts), so a long
+ * evaluation resumes where it stopped.
+ */
+export async function predictModel(
+  model: tf.LayersModel,
+  modelDir: string,
+  ds: FerDataset,
+  indices: Int32Array,
+  opts: {
+    levels: number[];
+    seeds: number[];
+    batchSize?: number;
+    cacheRoot?: string | null;
+    onRun?: (r: RunProgress) => void;
+  },
+): Promise<ModelPredictions> {
+  const cache = opts.cacheRoot
+    ? new PredictionCache(
+        path.join(
+          opts.cacheRoot,
+          `${modelNameOf(modelDir)}-${predictionCacheKey({ files: modelFiles(modelDir), indices, backend: tf.getBackend() })}`,
+        ),
+        indices.length,
+      )
+    : undefined;
+  let cachedRuns = 0;
+  const p = await predictLevels(model, ds, indices, {
+    levels: opts.levels,
+    seeds: opts.seeds,
+    batchSize: opts.batchSize,
+    cache,
+    onRun: (r) => {
+      if (r.cached) cachedRuns++;
+      opts.onRun?.(r);
+    },
+  });
+  return { ...p, cachedRuns };
+}
+
+/**
+ * Every table of one model from its predictions, as an `EvalResult`: the only place one is
+ * built (`fer eval`, `fer compare` and the notebooks all come here). Table 2 times `model`.
+ */
+export async function evalResultFromPredictions(
+  model: tf.LayersModel,
+  meta: StudyModelMeta,
+  modelDir: string,
+  info: EvalDataInfo,
+  yTrue: Int32Array,
+  preds: Pick<ModelPredictions, 'cleanProbs' | 'runs'>,
+  opts: Pick<EvalOptions, 'bootstrapResamples' | 'timing' | 'log'> & { config?: ConfigRecord } = {},
+): Promise<EvalResult> {
+  const resamples = opts.bootstrapResamples ?? 1000;
+  const bootstrap = resamples > 0 ? { resamples, seed: 0 } : (false as const);
+  const t1 = table1FromPredictions(yTrue, preds.cleanProbs, { bootstrap });
+  const t34 = table34FromPredictions(yTrue, preds.runs);
+  const t5 = table5FromPredictions(yTrue, argmaxRows(preds.cleanProbs), { bootstrap });
+  let t2 = null;
+  if (opts.timing !== false) {
+    opts.log?.('table 2 timing');
+    t2 = await table2(model, { ...opts.timing, modelDir });
+  }
+  const tables = { table1: t1, table2: t2, table34: t34, table5: t5 };
+  return {
+    schema: 'fer-eval/1',
+    createdAt: new Date().toISOString(),
+    model: { name: modelNameOf(modelDir), dir: portablePath(modelDir), meta },
+    data: info,
+    backend: t2?.backend ?? tf.getBackend(),
+    ...(opts.config ? { config: opts.config } : {}),
+    ...tables,
+    audit: metricAudit(t1, t34, t5),
+    paperComparison: compareWithPaper(meta.architecture, tables),
+  };
+}
+
+/** McNemar A vs B at every level and noise seed, from both models' runs on the same images. */
+export function compareResultFromRuns(
+  a: { dir: string; meta: StudyModelMeta; runs: PredictionRun[] },
+  b: { dir: string; meta: StudyModelMeta; runs: PredictionRun[] },
+  info: EvalDataInfo,
+  yTrue: Int32Array,
+  config?: ConfigRecord,
+): CompareResult {
+  return {
+    schema: 'fer-compare/1',
+    createdAt: new Date().toISOString(),
+    a: { name: modelNameOf(a.dir), dir: portablePath(a.dir), meta: a.meta },
+    b: { name: modelNameOf(b.dir), dir: portablePath(b.dir), meta: b.meta },
+    data: info,
+    backend: tf.getBackend(),
+    ...(config ? { config } : {}),
+    levels: pairedLevels(yTrue, a.runs, b.runs),
+  };
+}
+
 /** Every table for one loaded model on the given test rows. */
 export async function evaluateLoaded(
   model: tf.LayersModel,
@@ -152,37 +265,17 @@ export async function evaluateLoaded(
   info: EvalDataInfo,
   opts: EvalOptions = {},
 ): Promise<EvalResult> {
-  const log = opts.log ?? ((): void => undefined);
-  const resamples = opts.bootstrapResamples ?? 1000;
-  const bootstrap = resamples > 0 ? { resamples, seed: 0 } : (false as const);
   const yTrue = Int32Array.from(indices, (i) => ds.labels[i]);
   const levels = levelsFor(opts);
-  log(`predicting ${indices.length} test images at ${levels.length} level(s)`);
-  const { cleanProbs, runs } = await predictLevels(model, ds, indices, {
+  opts.log?.(`predicting ${indices.length} test images at ${levels.length} level(s)`);
+  const preds = await predictModel(model, modelDir, ds, indices, {
     levels,
     seeds: seedsFor(opts),
     batchSize: opts.batchSize,
+    cacheRoot: opts.predictionCache,
   });
-  log('tables 1, 3/4, 5 and bootstrap CIs');
-  const t1 = table1FromPredictions(yTrue, cleanProbs, { bootstrap });
-  const t34 = table34FromPredictions(yTrue, runs);
-  const t5 = table5FromPredictions(yTrue, argmaxRows(cleanProbs), { bootstrap });
-  let t2 = null;
-  if (opts.timing !== false) {
-    log('table 2 timing');
-    t2 = await table2(model, { ...opts.timing, modelDir });
-  }
-  const tables = { table1: t1, table2: t2, table34: t34, table5: t5 };
-  return {
-    schema: 'fer-eval/1',
-    createdAt: new Date().toISOString(),
-    model: { name: modelNameOf(modelDir), dir: portablePath(modelDir), meta },
-    data: info,
-    backend: t2?.backend ?? tf.getBackend(),
-    ...tables,
-    audit: metricAudit(t1, t34, t5),
-    paperComparison: compareWithPaper(meta.architecture, tables),
-  };
+  opts.log?.('tables 1, 3/4, 5 and bootstrap CIs');
+  return evalResultFromPredictions(model, meta, modelDir, info, yTrue, preds, opts);
 }
 
 /**

@@ -4,7 +4,6 @@
  * recreate its test split, predict at every noise level, build every table and write the
  * result JSON atomically. Nothing here prints; progress goes to `log`.
  */
-import * as tf from '@tensorflow/tfjs';
 import { loadFer2013 } from '../data';
 import type { FerDataset } from '../data';
 import { loadStudyModelOrCheckpoint } from '../train';
@@ -14,16 +13,16 @@ import { FerError } from '../util/errors';
 import { recalibrateBatchNorm } from './bn-recalibrate';
 import {
   calibrationRowsFor,
+  compareResultFromRuns,
   evaluateLoaded,
   levelsFor,
   modelNameOf,
+  predictModel,
   seedsFor,
   testIndicesFor,
   type EvalOptions,
 } from './evaluate';
-import { pairedLevels, predictLevels } from './experiments';
 import type { CompareResult, EvalResult } from './types';
-import { portablePath } from '../env';
 
 export { defaultComparePath, defaultEvalPath, resultsDir, type EvalOptions } from './evaluate';
 
@@ -77,20 +76,22 @@ export async function runCompare(
       const { indices, info } = testIndicesFor(ds, a.meta, opts.limit);
       testIndicesFor(ds, b.meta); // same dataset check for B
       const yTrue = Int32Array.from(indices, (i) => ds.labels[i]);
-      const lv = { levels: levelsFor(opts), seeds: seedsFor(opts), batchSize: opts.batchSize };
-      opts.log?.(`predicting with ${modelNameOf(dirA)}`);
-      const ra = await predictLevels(a.model, ds, indices, lv);
-      opts.log?.(`predicting with ${modelNameOf(dirB)}`);
-      const rb = await predictLevels(b.model, ds, indices, lv);
-      const r: CompareResult = {
-        schema: 'fer-compare/1',
-        createdAt: new Date().toISOString(),
-        a: { name: modelNameOf(dirA), dir: portablePath(dirA), meta: a.meta },
-        b: { name: modelNameOf(dirB), dir: portablePath(dirB), meta: b.meta },
-        data: info,
-        backend: tf.getBackend(),
-        levels: pairedLevels(yTrue, ra.runs, rb.runs),
+      const lv = {
+        levels: levelsFor(opts),
+        seeds: seedsFor(opts),
+        batchSize: opts.batchSize,
+        cacheRoot: opts.predictionCache,
       };
+      opts.log?.(`predicting with ${modelNameOf(dirA)}`);
+      const ra = await predictModel(a.model, dirA, ds, indices, lv);
+      opts.log?.(`predicting with ${modelNameOf(dirB)}`);
+      const rb = await predictModel(b.model, dirB, ds, indices, lv);
+      const r = compareResultFromRuns(
+        { dir: dirA, meta: a.meta, runs: ra.runs },
+        { dir: dirB, meta: b.meta, runs: rb.runs },
+        info,
+        yTrue,
+      );
       if (opts.out) writeJsonAtomic(opts.out, r);
       return r;
     } finally {

@@ -6,6 +6,7 @@
  * Conventions: metrics are fractions in [0, 1]; labels are class indices into `EMOTIONS`;
  * noise levels are the Gaussian sigma as a fraction of the pixel range (0.05 = "5 %").
  */
+import type { ConfigRecord } from '../config';
 import type { StudyModelMeta } from '../train/meta';
 
 /** Precision, recall and F1 of one class or one averaging. */
@@ -232,6 +233,8 @@ export interface EvalResult {
   model: { name: string; dir: string; meta: StudyModelMeta };
   data: EvalDataInfo;
   backend: string;
+  /** The study config this evaluation ran under (absent for a plain `fer eval`). */
+  config?: ConfigRecord;
   table1: Table1Result;
   table2: Table2Result | null;
   table34: Table34Result;
@@ -262,6 +265,7 @@ export interface CompareResult {
   b: { name: string; dir: string; meta: StudyModelMeta };
   data: EvalDataInfo;
   backend: string;
+  config?: ConfigRecord;
   /** Level 0 (clean) first, then the noise levels. */
   levels: PairedLevelResult[];
 }

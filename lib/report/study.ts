@@ -14,28 +14,19 @@ import * as tf from '@tensorflow/tfjs';
 import { parseBackendName } from '../backend';
 import { loadFer2013 } from '../data';
 import type { FerDataset } from '../data';
-import { REPO_ROOT, portablePath, type ProfileName, type StudyEnv } from '../env';
+import type { ConfigRecord } from '../config';
+import { REPO_ROOT, type ProfileName, type StudyEnv } from '../env';
 import {
+  compareResultFromRuns,
+  evalResultFromPredictions,
   levelsFor,
-  modelNameOf,
+  predictModel,
   seedsFor,
   testIndicesFor,
   type EvalOptions,
 } from '../eval/evaluate';
-import {
-  metricAudit,
-  pairedLevels,
-  predictLevels,
-  table1FromPredictions,
-  table34FromPredictions,
-  table5FromPredictions,
-  type RunProgress,
-} from '../eval/experiments';
-import { argmaxRows } from '../eval/metrics';
-import { PredictionCache, modelFiles, predictionCacheKey } from '../eval/prediction-cache';
-import { table2 } from '../eval/timing';
+import type { PredictionRun, RunProgress } from '../eval/experiments';
 import type { CompareResult, EvalResult } from '../eval/types';
-import { compareWithPaper } from '../paper';
 import { PROFILES, defaultOut, loadStudyModel, resolveTrainConfig, train } from '../train';
 import type { ProfileValues } from '../train';
 import type { EpochLog } from '../train/checkpoint';
@@ -262,6 +253,8 @@ export async function evaluateStudy(
     cache?: boolean;
     /** Called after each prediction run of each model. */
     progress?: (model: ModelName, r: RunProgress) => void;
+    /** The study config, recorded in every result. */
+    config?: ConfigRecord;
     log?: (s: string) => void;
   },
 ): Promise<StudyEvaluation> {
@@ -296,78 +289,41 @@ export async function evaluateStudy(
       timing: opts.timing,
       batchSize: opts.batchSize,
     };
-    const levels = {
+    const lv = {
       levels: levelsFor(evalOpts),
       seeds: seedsFor(evalOpts),
       batchSize: opts.batchSize,
+      cacheRoot: opts.cache === false ? null : path.join(opts.resultsDir, '.pred-cache'),
     };
-    const resamples = opts.budget.bootstrapResamples;
-    const bootstrap = resamples > 0 ? { resamples, seed: 0 } : (false as const);
     const evals = {} as Record<ModelName, EvalResult>;
-    const runs = {} as Record<ModelName, Awaited<ReturnType<typeof predictLevels>>['runs']>;
+    const runs = {} as Record<ModelName, PredictionRun[]>;
     const predictSeconds = {} as Record<ModelName, number>;
     for (const m of loaded) {
       log(
-        `${m.name}: predicting ${indices.length} images at ${levels.levels.length} levels × ${levels.seeds.length} seeds`,
+        `${m.name}: predicting ${indices.length} images at ${lv.levels.length} levels × ${lv.seeds.length} seeds`,
       );
       const t0 = Date.now();
-      const cache =
-        opts.cache === false
-          ? undefined
-          : new PredictionCache(
-              path.join(
-                opts.resultsDir,
-                '.pred-cache',
-                `${modelNameOf(m.dir)}-${predictionCacheKey({ files: modelFiles(m.dir), indices, backend: tf.getBackend() })}`,
-              ),
-              indices.length,
-            );
-      let fromCache = 0;
-      const p = await predictLevels(m.model, ds, indices, {
-        ...levels,
-        cache,
-        onRun: (r) => {
-          if (r.cached) fromCache++;
-          opts.progress?.(m.name, r);
-        },
+      const p = await predictModel(m.model, m.dir, ds, indices, {
+        ...lv,
+        onRun: (r) => opts.progress?.(m.name, r),
       });
       predictSeconds[m.name] = (Date.now() - t0) / 1000;
-      if (cache && fromCache > 0)
-        log(
-          `${m.name}: ${fromCache} of ${p.runs.length} runs read from ${portablePath(cache.dir)}`,
-        );
+      if (p.cachedRuns > 0)
+        log(`${m.name}: ${p.cachedRuns} of ${p.runs.length} runs read from the prediction cache`);
       runs[m.name] = p.runs;
-      // The same steps, in the same order, as lib/eval's evaluateLoaded (a test checks that
-      // both give identical tables).
-      const t1 = table1FromPredictions(yTrue, p.cleanProbs, { bootstrap });
-      const t34 = table34FromPredictions(yTrue, p.runs);
-      const t5 = table5FromPredictions(yTrue, argmaxRows(p.cleanProbs), { bootstrap });
-      let t2 = null;
-      if (evalOpts.timing !== false) {
-        log(`${m.name}: table 2 timing`);
-        t2 = await table2(m.model, { ...evalOpts.timing, modelDir: m.dir });
-      }
-      const tables = { table1: t1, table2: t2, table34: t34, table5: t5 };
-      evals[m.name] = {
-        schema: 'fer-eval/1',
-        createdAt: new Date().toISOString(),
-        model: { name: modelNameOf(m.dir), dir: portablePath(m.dir), meta: m.meta },
-        data: info,
-        backend: t2?.backend ?? tf.getBackend(),
-        ...tables,
-        audit: metricAudit(t1, t34, t5),
-        paperComparison: compareWithPaper(m.meta.architecture, tables),
-      };
+      evals[m.name] = await evalResultFromPredictions(m.model, m.meta, m.dir, info, yTrue, p, {
+        ...evalOpts,
+        config: opts.config,
+        log: (s) => log(`${m.name}: ${s}`),
+      });
     }
-    const compare: CompareResult = {
-      schema: 'fer-compare/1',
-      createdAt: new Date().toISOString(),
-      a: { name: modelNameOf(a.dir), dir: a.dir, meta: a.meta },
-      b: { name: modelNameOf(b.dir), dir: b.dir, meta: b.meta },
-      data: info,
-      backend: tf.getBackend(),
-      levels: pairedLevels(yTrue, runs[a.name], runs[b.name]),
-    };
+    const compare = compareResultFromRuns(
+      { dir: a.dir, meta: a.meta, runs: runs[a.name] },
+      { dir: b.dir, meta: b.meta, runs: runs[b.name] },
+      info,
+      yTrue,
+      opts.config,
+    );
     const files: string[] = [];
     for (const m of loaded) {
       const f = path.join(opts.resultsDir, evals[m.name].model.name, 'eval.json');

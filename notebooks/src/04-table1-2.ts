@@ -28,6 +28,7 @@ console.log(execFileSync('../node_modules/.bin/tsx', ['../scripts/reproduce.ts',
 // %%
 import * as path from 'path';
 import { readStudyEnv, REPO_ROOT } from './.lib/env';
+import { configRecord } from './.lib/config';
 import { setupBackend, parseBackendName } from './.lib/backend';
 import { evalBudget, describeBudget, studyModelDir, evaluateStudy } from './.lib/report/study';
 import { showMarkdown, showTable, showFigure } from './.lib/report/notebook';
@@ -37,7 +38,7 @@ const backend = await setupBackend(parseBackendName(env.backend), { log: console
 const budget = evalBudget(env);
 const dirs = { cnn: studyModelDir('cnn', env), 'cnn-lstm': studyModelDir('cnn-lstm', env) };
 const t0 = Date.now();
-const study = await evaluateStudy(dirs, { budget, resultsDir: env.resultsDir, csv: env.csv ?? undefined, log: console.log });
+const study = await evaluateStudy(dirs, { budget, resultsDir: env.resultsDir, csv: env.csv ?? undefined, config: configRecord(env.config), log: console.log });
 const evalMinutes = (Date.now() - t0) / 60000;
 
 // %%
@@ -47,7 +48,7 @@ showMarkdown(
     `Models: \`${path.relative(REPO_ROOT, dirs.cnn)}\` and \`${path.relative(REPO_ROOT, dirs['cnn-lstm'])}\` (${first.model.meta.profile} profile). ` +
     `Split \`${first.data.split}\` (seed ${first.data.splitSeed}), backend ${backend}; the whole evaluation took ${evalMinutes.toFixed(1)} min.`,
 );
-showTable(study.files.map((f) => ({ 'written': path.relative(REPO_ROOT, f) })));
+showTable(study.files.map((f) => ({ 'written': path.relative(env.runDir, f) })));
 
 // %% [markdown]
 // ## Table 1 · Clean test set, under every averaging
