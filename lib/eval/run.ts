@@ -4,6 +4,7 @@
  * recreate its test split, predict at every noise level, build every table and write the
  * result JSON atomically. Nothing here prints; progress goes to `log`.
  */
+import * as path from 'node:path';
 import { loadFer2013 } from '../data';
 import type { FerDataset } from '../data';
 import { loadStudyModelOrCheckpoint } from '../train';
@@ -18,6 +19,7 @@ import {
   levelsFor,
   modelNameOf,
   predictModel,
+  resultsDir,
   seedsFor,
   testIndicesFor,
   type EvalOptions,
@@ -25,6 +27,13 @@ import {
 import type { CompareResult, EvalResult } from './types';
 
 export { defaultComparePath, defaultEvalPath, resultsDir, type EvalOptions } from './evaluate';
+
+/** Predictions are cached under <results>/.pred-cache unless the caller says otherwise. */
+function cacheRoot(opts: EvalOptions): string | null {
+  return opts.predictionCache === undefined
+    ? path.join(resultsDir(), '.pred-cache')
+    : opts.predictionCache;
+}
 
 async function datasetFor(opts: EvalOptions, ds?: FerDataset): Promise<FerDataset> {
   return ds ?? loadFer2013({ csv: opts.csv, cacheDir: opts.cacheDir, log: opts.log });
@@ -45,7 +54,10 @@ export async function runEval(
       opts.log?.(`re-estimating BatchNorm statistics on ${rows.length} training images`);
       recal = recalibrateBatchNorm(model, ds, rows);
     }
-    const r = await evaluateLoaded(model, meta, modelDir, ds, indices, info, opts);
+    const r = await evaluateLoaded(model, meta, modelDir, ds, indices, info, {
+      ...opts,
+      predictionCache: cacheRoot(opts),
+    });
     if (recal) r.bnRecalibration = recal;
     if (opts.out) writeJsonAtomic(opts.out, r);
     return r;
@@ -80,7 +92,7 @@ export async function runCompare(
         levels: levelsFor(opts),
         seeds: seedsFor(opts),
         batchSize: opts.batchSize,
-        cacheRoot: opts.predictionCache,
+        cacheRoot: cacheRoot(opts),
       };
       opts.log?.(`predicting with ${modelNameOf(dirA)}`);
       const ra = await predictModel(a.model, dirA, ds, indices, lv);
