@@ -56,7 +56,8 @@ export async function runEval(
     }
     const r = await evaluateLoaded(model, meta, modelDir, ds, indices, info, {
       ...opts,
-      predictionCache: cacheRoot(opts),
+      // Re-estimated statistics are not in the weight files that key the cache.
+      predictionCache: recal ? null : cacheRoot(opts),
     });
     if (recal) r.bnRecalibration = recal;
     if (opts.out) writeJsonAtomic(opts.out, r);
