@@ -21,6 +21,7 @@ import {
 import { argmaxRows } from './metrics';
 import { table2, type TimingOptions } from './timing';
 import type { EvalDataInfo, EvalResult } from './types';
+import { paperCounterpart } from '../models/designs';
 
 export interface EvalOptions {
   /** 'paper' = level 0 + the paper's 10 levels (default); 'none' = clean only. */
@@ -181,7 +182,7 @@ export async function evaluateLoaded(
     backend: t2?.backend ?? tf.getBackend(),
     ...tables,
     audit: metricAudit(t1, t34, t5),
-    paperComparison: compareWithPaper(meta.architecture, tables),
+    paperComparison: compareWithPaper(paperCounterpart(meta.architecture), tables),
   };
 }
 

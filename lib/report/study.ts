@@ -43,6 +43,7 @@ import { readTrainLog, runStatus, type RunStatus } from '../train/status';
 import { MODEL_NAMES, type ModelName, type StudyModelMeta } from '../train/meta';
 import { writeJsonAtomic } from '../util/atomic';
 import { FerError } from '../util/errors';
+import { asPaperModel } from '../models/designs';
 
 // ---------------------------------------------------------------- which model
 
@@ -367,7 +368,7 @@ export async function evaluateStudy(
         backend: t2?.backend ?? tf.getBackend(),
         ...tables,
         audit: metricAudit(t1, t34, t5),
-        paperComparison: compareWithPaper(m.meta.architecture, tables),
+        paperComparison: compareWithPaper(asPaperModel(m.meta.architecture), tables),
       };
     }
     const compare: CompareResult = {
