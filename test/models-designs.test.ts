@@ -1,4 +1,5 @@
 import { strict as assert } from 'node:assert';
+import * as fs from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
 import {
   buildModel,
@@ -174,6 +175,17 @@ describe('model designs', function () {
         flopsPerImage(full[n]),
         layerInfos(full[n]).reduce((s, l) => s + l.flops, 0),
       );
+  });
+
+  it("docs/designs.md's table gives every design's computed parameters and FLOPs", () => {
+    const doc = fs.readFileSync('docs/designs.md', 'utf8');
+    for (const n of DESIGN_NAMES) {
+      const row = doc.split('\n').find((l) => l.startsWith(`| \`${n}\``));
+      assert.ok(row, `no row for ${n}`);
+      const [, , , params, flops] = row.split('|').map((c) => c.trim());
+      assert.equal(params, paramCounts(full[n]).total.toLocaleString('en-US'), n);
+      assert.equal(flops, `${(flopsPerImage(full[n]) / 1e6).toFixed(1)} M`, n);
+    }
   });
 
   it('same seed gives the same initial weights; another seed does not', () => {
