@@ -26,6 +26,7 @@ import { argmaxRows } from './metrics';
 import { modelFiles, PredictionCache, predictionCacheKey } from './prediction-cache';
 import { table2, type TimingOptions } from './timing';
 import type { CompareResult, EvalDataInfo, EvalResult } from './types';
+import { paperCounterpart } from '../models/designs';
 
 export interface EvalOptions {
   /** 'paper' = level 0 + the paper's 10 levels (default); 'none' = clean only. */
@@ -231,7 +232,7 @@ export async function evalResultFromPredictions(
     ...(opts.config ? { config: opts.config } : {}),
     ...tables,
     audit: metricAudit(t1, t34, t5),
-    paperComparison: compareWithPaper(meta.architecture, tables),
+    paperComparison: compareWithPaper(paperCounterpart(meta.architecture), tables),
   };
 }
 

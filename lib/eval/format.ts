@@ -3,6 +3,7 @@ import { EMOTIONS } from '../data/classes';
 import { PAPER, PAPER_TABLE_NOISE_LEVELS } from '../paper';
 import { interimProgress } from '../train/meta';
 import type { CompareResult, ConfidenceInterval, EvalResult, SpreadStat } from './types';
+import { paperCounterpart } from '../models/designs';
 
 /** A padded text table: first column left-aligned, the rest right-aligned. */
 export function textTable(head: string[], rows: string[][]): string {
@@ -21,7 +22,7 @@ const pv = (p: number): string => (p < 1e-4 ? p.toExponential(1) : p.toFixed(4))
 export function formatEval(r: EvalResult): string {
   const L: string[] = [];
   const m = r.model.meta;
-  const paperKey = m.architecture;
+  const paperKey = paperCounterpart(m.architecture);
   L.push(
     `model ${r.model.name} (${m.architecture}, ${m.params.toLocaleString('en-US')} params, seed ${m.seed})` +
       ` on ${r.data.nTest} test images of split '${r.data.split}'${r.data.limited ? ` (subset of ${r.data.nTestFull})` : ''}, backend ${r.backend}`,

@@ -1,8 +1,5 @@
 import type * as tf from '@tensorflow/tfjs';
-import { MODEL_NAMES, type ModelName } from '../train/meta';
-import { FerError } from '../util/errors';
-import { buildCnn } from './cnn';
-import { buildCnnLstm } from './cnn-lstm';
+import { buildDesign, type DesignName, parseDesignName } from './designs';
 import type { ModelOptions } from './options';
 
 export { buildCnn, PAPER_CNN_PARAMS, CNN_CONV_BLOCKS, CNN_DENSE_UNITS } from './cnn';
@@ -25,19 +22,36 @@ export {
 } from './summary';
 export { reseedDropout } from './dropout';
 
-/** Checks a user-supplied model name. */
-export function parseModelName(name: string): ModelName {
-  if ((MODEL_NAMES as readonly string[]).includes(name)) return name as ModelName;
-  throw new FerError(`unknown model '${name}' (expected one of: ${MODEL_NAMES.join(', ')})`);
+export {
+  DESIGNS,
+  DESIGN_NAMES,
+  PAPER_MODELS,
+  type DesignName,
+  type DesignSpec,
+  type PaperModel,
+  isDesignName,
+  parseDesignName,
+  paperCounterpart,
+  asPaperModel,
+  isPaperModel,
+} from './designs';
+export {
+  buildCnnLstmSpatial,
+  buildCnnLstmSeq1,
+  buildCnnBiLstm,
+  buildCnnDenseControl,
+  controlHiddenUnits,
+  lstmParams,
+  type SequenceLayout,
+} from './hybrids';
+
+/** Checks a user-supplied model name: any design of the registry (DESIGN_NAMES). */
+export function parseModelName(name: string): DesignName {
+  return parseDesignName(name);
 }
 
-/** Builds 'cnn' or 'cnn-lstm'. */
-export function buildModel(name: ModelName, opts: ModelOptions = {}): tf.LayersModel {
-  switch (parseModelName(name)) {
-    case 'cnn':
-      return buildCnn(opts);
-    case 'cnn-lstm':
-      return buildCnnLstm(opts);
-  }
+/** Builds any design by name ('cnn', 'cnn-lstm', or another entry of DESIGNS). */
+export function buildModel(name: DesignName, opts: ModelOptions = {}): tf.LayersModel {
+  return buildDesign(name, opts);
 }
 export { enumerateHybrids, type HybridVariant } from './hybrid-search';

@@ -33,12 +33,16 @@ function shapeOf(s: tf.Shape | tf.Shape[]): number[] {
   return one.slice(1).map((d) => d ?? -1);
 }
 
+const lstmFlops = (steps: number, features: number, units: number): number =>
+  2 * steps * 4 * units * (features + units);
+
 /**
  * FLOPs of one layer for one image, counting a multiply-add as 2 and only the layers that
  * dominate the cost (conv, dense, LSTM); BN, pooling and activations are ignored, as usual.
  *   Conv2D: 2 · H_out · W_out · C_out · (k_h · k_w · C_in)
  *   Dense:  2 · in · out (times the sequence length on 3-D input)
  *   LSTM:   2 · T · 4 · units · (in + units)
+ *   Bidirectional(LSTM): twice the LSTM's
  */
 export function layerFlops(layer: tf.layers.Layer): number {
   const cls = layer.getClassName();
@@ -55,9 +59,14 @@ export function layerFlops(layer: tf.layers.Layer): number {
     return 2 * steps * inShape[inShape.length - 1] * (cfg.units as number);
   }
   if (cls === 'LSTM') {
-    const units = cfg.units as number;
     const [steps, features] = inShape;
-    return 2 * steps * 4 * units * (features + units);
+    return lstmFlops(steps, features, cfg.units as number);
+  }
+  if (cls === 'Bidirectional') {
+    // Two copies of the wrapped layer, one per direction, on the same input.
+    const inner = cfg.layer as { className: string; config: { units: number } };
+    const [steps, features] = inShape;
+    return inner.className === 'LSTM' ? 2 * lstmFlops(steps, features, inner.config.units) : 0;
   }
   return 0;
 }

@@ -9,6 +9,7 @@ import type { EpochLog } from '../train/checkpoint';
 import type { ModelName, StudyModelMeta } from '../train/meta';
 import { MODEL_LABEL, type ResultsByModel } from './paper-figures';
 import { f3, pct, pval } from './format';
+import { asPaperModel } from '../models/designs';
 
 const signed = (x: number) => (x >= 0 ? '+' : '−') + Math.abs(x).toFixed(3);
 const mins = (s: number) => (s < 90 ? `${Math.round(s)} s` : `${(s / 60).toFixed(1)} min`);
@@ -22,7 +23,7 @@ export function trainingFindings(
   history: EpochLog[],
   baseline: number,
 ): string {
-  const label = MODEL_LABEL[meta.architecture];
+  const label = MODEL_LABEL[asPaperModel(meta.architecture)];
   const best = history.find((h) => h.epoch === meta.bestEpoch) ?? history[history.length - 1];
   const last = history[history.length - 1];
   const out: string[] = [];

@@ -17,6 +17,7 @@ import {
   lineWithBand,
   type PlotlyFigure,
 } from './figures';
+import { asPaperModel } from '../models/designs';
 
 export type ResultsByModel = Partial<Record<ModelName, EvalResult>>;
 
@@ -37,7 +38,7 @@ function models(r: ResultsByModel): ModelName[] {
 export function byModel(results: EvalResult[]): ResultsByModel {
   const out: ResultsByModel = {};
   for (const r of results) {
-    const m = r.model.meta.architecture;
+    const m = asPaperModel(r.model.meta.architecture);
     if (out[m])
       throw new FerError(
         `two evaluation results for ${m}: ${out[m]?.model.dir} and ${r.model.dir}`,
@@ -308,7 +309,7 @@ export function fig7Groups(
 
 /** Confusion matrix of one model on the clean test set. */
 export function confusionFigure(res: EvalResult): PlotlyFigure {
-  const m = res.model.meta.architecture;
+  const m = asPaperModel(res.model.meta.architecture);
   return confusionHeatmap(
     `Confusion matrix · ${MODEL_LABEL[m]} (${res.model.name}, clean test, n = ${res.table1.n.toLocaleString('en-US')})`,
     [...EMOTIONS],

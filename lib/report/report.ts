@@ -39,6 +39,7 @@ import {
 } from './robustness-report';
 import type { Row } from './tables';
 import { ci, pct, pval } from './format';
+import { asPaperModel, isPaperModel } from '../models/designs';
 
 export interface NotebookTimes {
   profile: string;
@@ -91,6 +92,8 @@ export function loadResults(
     if (opts.models && !opts.models.includes(e.name)) continue;
     const r = readJson<EvalResult>(path.join(dir, e.name, 'eval.json'));
     if (!r) continue;
+    // The report compares the paper pair; other designs (docs/designs.md) are not part of it.
+    if (!isPaperModel(r.model.meta.architecture)) continue;
     if (r.schema !== 'fer-eval/1')
       throw new FerError(
         `unknown schema '${String(r.schema)}'`,
@@ -136,15 +139,17 @@ function pickPerArchitecture(list: EvalResult[], rank: (r: EvalResult) => number
   };
   const pick = new Map<ModelName, EvalResult>();
   for (const r of list) {
-    const cur = pick.get(r.model.meta.architecture);
-    if (!cur || higher(rank(r), rank(cur))) pick.set(r.model.meta.architecture, r);
+    const arch = asPaperModel(r.model.meta.architecture);
+    const cur = pick.get(arch);
+    if (!cur || higher(rank(r), rank(cur))) pick.set(arch, r);
   }
   return [...pick.values()].sort(byArchitecture);
 }
 
 /** CNN first, then the hybrid (MODEL_NAMES' order), as every table lists them. */
 const byArchitecture = (a: EvalResult, b: EvalResult): number =>
-  MODEL_NAMES.indexOf(a.model.meta.architecture) - MODEL_NAMES.indexOf(b.model.meta.architecture);
+  MODEL_NAMES.indexOf(asPaperModel(a.model.meta.architecture)) -
+  MODEL_NAMES.indexOf(asPaperModel(b.model.meta.architecture));
 
 function modelsOf(r: ResultsByModel): ModelName[] {
   return MODEL_NAMES.filter((m) => r[m]);
@@ -277,7 +282,7 @@ function testSoFarBlocks(finished: EvalResult[], interim: EvalResult[]): Block[]
           accuracy: all ? `${all.accuracy.toFixed(3)} ${ci(all.ci?.accuracy)}` : '—',
           'weighted F1': weighted ? `${weighted.f1.toFixed(3)} ${ci(weighted.ci?.f1)}` : '—',
           'macro F1': macro ? `${macro.f1.toFixed(3)} ${ci(macro.ci?.f1)}` : '—',
-          'paper accuracy': PAPER.table1[m.architecture].accuracy.toFixed(2),
+          'paper accuracy': PAPER.table1[asPaperModel(m.architecture)].accuracy.toFixed(2),
           backend: e.backend,
         };
       }),

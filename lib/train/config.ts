@@ -3,13 +3,14 @@ import type { BackendName } from '../backend';
 import { SPLIT_NAMES, type SplitName } from '../data/split';
 import { loadConfig, PROFILE_NAMES, type ProfileName } from '../config';
 import { FerError } from '../util/errors';
-import { MODEL_NAMES, type ModelName } from './meta';
+import { type DesignName, parseDesignName } from '../models/designs';
 
 export { PROFILE_NAMES, type ProfileName } from '../config';
 
 /** Everything that determines a training run. Every field can be overridden from the CLI. */
 export interface TrainConfig {
-  model: ModelName;
+  /** Any design of lib/models/designs.ts. */
+  model: DesignName;
   profile: ProfileName;
   /** Maximum epochs (early stopping may end sooner). */
   epochs: number;
@@ -97,7 +98,7 @@ export function parseSplitName(s: string): SplitName {
 }
 
 /** Where a run writes by default: models/<model> for paper, runs/<model>-<profile> otherwise. */
-export function defaultOut(model: ModelName, profile: ProfileName): string {
+export function defaultOut(model: DesignName, profile: ProfileName): string {
   return profile === 'paper'
     ? path.join('models', model)
     : path.join('runs', `${model}-${profile}`);
@@ -109,10 +110,8 @@ export function resolveTrainConfig(
   profile: string = 'quick',
   overrides: Partial<TrainConfig> = {},
 ): TrainConfig {
-  if (!(MODEL_NAMES as readonly string[]).includes(model))
-    throw new FerError(`unknown model '${model}' (expected one of: ${MODEL_NAMES.join(', ')})`);
+  const m = parseDesignName(model);
   const p = parseProfileName(profile);
-  const m = model as ModelName;
   const defined = Object.fromEntries(
     Object.entries(overrides).filter(([, v]) => v !== undefined),
   ) as Partial<TrainConfig>;

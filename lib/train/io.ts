@@ -9,7 +9,8 @@ import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { writeDirAtomic } from '../util/atomic';
 import { FerError } from '../util/errors';
-import { MODEL_NAMES, type StudyModelMeta } from './meta';
+import { isDesignName } from '../models/designs';
+import type { StudyModelMeta } from './meta';
 
 export const MODEL_JSON = 'model.json';
 export const WEIGHTS_BIN = 'weights.bin';
@@ -140,7 +141,7 @@ export async function loadStudyModel(
   } catch (e) {
     throw new FerError(`cannot read model metadata: ${(e as Error).message}`, metaFile);
   }
-  if (!(MODEL_NAMES as readonly string[]).includes(meta.architecture))
+  if (!isDesignName(String(meta.architecture)))
     throw new FerError(`unknown architecture '${String(meta.architecture)}'`, metaFile);
   const model = await tf.loadLayersModel(dirLoadHandler(dir));
   return { model, meta };

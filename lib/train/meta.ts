@@ -1,7 +1,9 @@
+import type { DesignName } from '../models/designs';
+
 /** What `meta.json` beside a saved model (tfjs `model.json` + shards) records. */
 export interface StudyModelMeta {
-  /** Architecture: 'cnn' or 'cnn-lstm'. */
-  architecture: ModelName;
+  /** Architecture: any design of lib/models/designs.ts ('cnn', 'cnn-lstm', ...). */
+  architecture: DesignName;
   params: number;
   trainableParams: number;
   flopsPerImage: number;
@@ -43,5 +45,8 @@ export function interimProgress(it: InterimInfo): string {
   return `${it.epochsDone} epochs${part}`;
 }
 
-export const MODEL_NAMES = ['cnn', 'cnn-lstm'] as const;
-export type ModelName = (typeof MODEL_NAMES)[number];
+/**
+ * The paper pair, which the report, the claims and the web app compare. Every design that
+ * can be trained is in DESIGN_NAMES (lib/models/designs.ts).
+ */
+export { PAPER_MODELS as MODEL_NAMES, type PaperModel as ModelName } from '../models/designs';
