@@ -33,8 +33,18 @@ export default {
   },
   // Two noise draws per level: the largest sd between draws of the committed run is 0.005.
   eval: { limit: 0, noiseSeeds: 2, bootstrapResamples: 1000 },
+  // The paper's pair at three training seeds, then the other hybrid designs and the
+  // non-recurrent control (docs/designs.md). One line per training; `npm run train-all`.
   trainings: [
     { model: 'cnn', seed: 1 },
     { model: 'cnn-lstm', seed: 1 },
+    { model: 'cnn', seed: 2 },
+    { model: 'cnn-lstm', seed: 2 },
+    { model: 'cnn', seed: 3 },
+    { model: 'cnn-lstm', seed: 3 },
+    { model: 'cnn-dense-control', seed: 1 },
+    { model: 'cnn-lstm-spatial', seed: 1 },
+    { model: 'cnn-lstm-seq1', seed: 1 },
+    { model: 'cnn-bilstm', seed: 1 },
   ],
 } satisfies StudyConfigFile;

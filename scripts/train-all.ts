@@ -19,6 +19,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { flagString, parseArgs } from '../lib/cli/registry';
 import type { StudyConfig, TrainingEntry } from '../lib/config';
+import { parseModelName } from '../lib/models';
 import { REPO_ROOT, portablePath, readConfig } from '../lib/env';
 import { FerError } from '../lib/util/errors';
 
@@ -82,6 +83,7 @@ function main(argv: string[]): number {
   const only = flagString(args, 'only')
     ?.split(',')
     .map((s) => s.trim());
+  for (const t of config.trainings) parseModelName(t.model); // a typo fails before any work
   let plans = planTrainings(config);
   if (only) {
     const unknown = only.filter((o) => !plans.some((p) => trainingName(p.entry) === o));
