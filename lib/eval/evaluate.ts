@@ -18,6 +18,8 @@ import {
   table34FromPredictions,
   table5FromPredictions,
 } from './experiments';
+import { calibrationSummary } from './calibration';
+import { constantPredictorScores } from './collapse';
 import { argmaxRows } from './metrics';
 import { table2, type TimingOptions } from './timing';
 import type { EvalDataInfo, EvalResult } from './types';
@@ -43,6 +45,11 @@ export interface EvalOptions {
    * before evaluating (lib/eval/bn-recalibrate.ts; not the paper's recipe). Default: as trained.
    */
   recalibrateBn?: number;
+  /**
+   * Drop the test rows whose exact pixels occur in the model's train or val rows (the
+   * de-leaked test set; lib/data/split.ts `dropLeakedTest`). Default: as the model was trained.
+   */
+  dropLeakedTest?: boolean;
   log?: (s: string) => void;
 }
 
@@ -51,6 +58,7 @@ export function testIndicesFor(
   ds: FerDataset,
   meta: StudyModelMeta,
   limit?: number,
+  opts: { dropLeakedTest?: boolean } = {},
 ): { indices: Int32Array; info: EvalDataInfo } {
   if (meta.datasetSha256 && ds.sha256 !== meta.datasetSha256)
     throw new FerError(
@@ -60,7 +68,7 @@ export function testIndicesFor(
     throw new FerError(
       `meta.json: unknown split '${meta.split}' (known: ${SPLIT_NAMES.join(', ')})`,
     );
-  const { split, splitSeed } = modelSplit(ds, meta);
+  const { split, splitSeed } = modelSplit(ds, meta, opts.dropLeakedTest);
   let indices = split.test;
   if (limit !== undefined) {
     if (!(Number.isInteger(limit) && limit >= 1))
@@ -76,6 +84,7 @@ export function testIndicesFor(
       nTest: indices.length,
       nTestFull: split.test.length,
       limited: indices.length < split.test.length,
+      ...(split.droppedTest ? { leakedTestDropped: split.droppedTest.length } : {}),
     },
   };
 }
@@ -84,6 +93,7 @@ export function testIndicesFor(
 function modelSplit(
   ds: FerDataset,
   meta: StudyModelMeta,
+  dropLeakedTest = false,
 ): { split: ReturnType<typeof makeSplit>; splitSeed: number } {
   const cfg = meta.config;
   const num = (k: string): number | undefined =>
@@ -94,7 +104,7 @@ function modelSplit(
     seed: splitSeed,
     valFraction: num('valFraction'),
     testFraction: num('testFraction'),
-    dropLeakedTest: cfg.dropLeakedTest === true,
+    dropLeakedTest: dropLeakedTest || cfg.dropLeakedTest === true,
   });
   return { split, splitSeed };
 }
@@ -182,6 +192,8 @@ export async function evaluateLoaded(
     ...tables,
     audit: metricAudit(t1, t34, t5),
     paperComparison: compareWithPaper(meta.architecture, tables),
+    calibration: calibrationSummary(yTrue, cleanProbs),
+    constantBaselines: constantPredictorScores(yTrue),
   };
 }
 

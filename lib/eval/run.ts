@@ -21,7 +21,7 @@ import {
   testIndicesFor,
   type EvalOptions,
 } from './evaluate';
-import { pairedLevels, predictLevels } from './experiments';
+import { bandFromPredictions, correctnessRecord, pairedLevels, predictLevels } from './experiments';
 import type { CompareResult, EvalResult } from './types';
 import { portablePath } from '../env';
 
@@ -39,7 +39,7 @@ export async function runEval(
   const { model, meta } = await loadStudyModelOrCheckpoint(modelDir);
   try {
     const ds = await datasetFor(opts, opts.ds);
-    const { indices, info } = testIndicesFor(ds, meta, opts.limit);
+    const { indices, info } = testIndicesFor(ds, meta, opts.limit, opts);
     let recal: EvalResult['bnRecalibration'];
     if (opts.recalibrateBn !== undefined) {
       const rows = calibrationRowsFor(ds, meta, opts.recalibrateBn);
@@ -57,7 +57,10 @@ export async function runEval(
 
 /**
  * `fer compare`: McNemar's exact test of model A vs model B on the same test images, clean and
- * at each noise level with identical noise (same seeds). Both must share dataset and split.
+ * at each noise level with identical noise (same seeds), claim 3 on the informative band
+ * (paired bootstrap over images, `bootstrapResamples`, default 1000) and the per-image
+ * correctness of both. Both must share dataset and split. `recalibrateBn` re-estimates both
+ * models' BatchNorm statistics first; `dropLeakedTest` uses the de-leaked test set.
  */
 export async function runCompare(
   dirA: string,
@@ -74,8 +77,16 @@ export async function runCompare(
           `the models were tested on different splits (${a.meta.split}/${String(cfgSeed(a.meta))} vs ${b.meta.split}/${String(cfgSeed(b.meta))}); a paired test needs the same images`,
         );
       const ds = await datasetFor(opts, opts.ds);
-      const { indices, info } = testIndicesFor(ds, a.meta, opts.limit);
+      const { indices, info } = testIndicesFor(ds, a.meta, opts.limit, opts);
       testIndicesFor(ds, b.meta); // same dataset check for B
+      let recal: CompareResult['bnRecalibration'];
+      if (opts.recalibrateBn !== undefined) {
+        opts.log?.(`re-estimating BatchNorm statistics on ${opts.recalibrateBn} training images`);
+        recal = {
+          a: recalibrateBatchNorm(a.model, ds, calibrationRowsFor(ds, a.meta, opts.recalibrateBn)),
+          b: recalibrateBatchNorm(b.model, ds, calibrationRowsFor(ds, b.meta, opts.recalibrateBn)),
+        };
+      }
       const yTrue = Int32Array.from(indices, (i) => ds.labels[i]);
       const lv = { levels: levelsFor(opts), seeds: seedsFor(opts), batchSize: opts.batchSize };
       opts.log?.(`predicting with ${modelNameOf(dirA)}`);
@@ -90,6 +101,11 @@ export async function runCompare(
         data: info,
         backend: tf.getBackend(),
         levels: pairedLevels(yTrue, ra.runs, rb.runs),
+        band: bandFromPredictions(yTrue, ra.runs, rb.runs, {
+          bootstrap: { resamples: opts.bootstrapResamples ?? 1000 },
+        }),
+        correctness: correctnessRecord(yTrue, ra.runs, rb.runs),
+        ...(recal ? { bnRecalibration: recal } : {}),
       };
       if (opts.out) writeJsonAtomic(opts.out, r);
       return r;

@@ -23,6 +23,8 @@ import {
   type EvalOptions,
 } from '../eval/evaluate';
 import {
+  bandFromPredictions,
+  correctnessRecord,
   metricAudit,
   pairedLevels,
   predictLevels,
@@ -31,6 +33,8 @@ import {
   table5FromPredictions,
   type RunProgress,
 } from '../eval/experiments';
+import { calibrationSummary } from '../eval/calibration';
+import { constantPredictorScores } from '../eval/collapse';
 import { argmaxRows } from '../eval/metrics';
 import { PredictionCache, modelFiles, predictionCacheKey } from '../eval/prediction-cache';
 import { table2 } from '../eval/timing';
@@ -368,6 +372,8 @@ export async function evaluateStudy(
         ...tables,
         audit: metricAudit(t1, t34, t5),
         paperComparison: compareWithPaper(m.meta.architecture, tables),
+        calibration: calibrationSummary(yTrue, p.cleanProbs),
+        constantBaselines: constantPredictorScores(yTrue),
       };
     }
     const compare: CompareResult = {
@@ -378,6 +384,10 @@ export async function evaluateStudy(
       data: info,
       backend: tf.getBackend(),
       levels: pairedLevels(yTrue, runs[a.name], runs[b.name]),
+      band: bandFromPredictions(yTrue, runs[a.name], runs[b.name], {
+        bootstrap: { resamples: resamples > 0 ? resamples : 1000 },
+      }),
+      correctness: correctnessRecord(yTrue, runs[a.name], runs[b.name]),
     };
     const files: string[] = [];
     for (const m of loaded) {
