@@ -281,17 +281,18 @@ export function bandVerdict(e: {
   heavyNoise: Pick<HeavyNoiseArtefact, 'allConstant'> | null;
 }): { verdict: BandVerdict; reason: string } {
   const artefact = e.heavyNoise?.allConstant === true;
-  if (e.band.length < 2 || !e.difference)
+  if (e.band.length < 2 || !e.difference) {
+    const why =
+      e.band.length < 2
+        ? 'no informative band of two or more levels'
+        : 'no paired CI of the band difference in the results';
     return artefact
       ? {
           verdict: 'not supported (artefact)',
-          reason:
-            'no informative band to judge on, and the heavy-noise cells are constant predictors',
+          reason: `${why}, and the heavy-noise cells the claim rests on are constant predictors`,
         }
-      : {
-          verdict: 'not tested',
-          reason: 'no informative band of two or more levels, or no paired evidence',
-        };
+      : { verdict: 'not tested', reason: why };
+  }
   if (e.difference.lo > 0)
     return { verdict: 'reproduced', reason: 'the CI of the band difference lies above 0' };
   if (e.difference.hi < 0)
