@@ -11,7 +11,8 @@ import {
   constantBaselinesOf,
   sensitivityBlocks,
 } from '../lib/report/analysis-report';
-import { byModel } from '../lib/report/paper-figures';
+import { byModel, fig5Accuracy, fig6F1, paperFigures } from '../lib/report/paper-figures';
+import { EMOTIONS } from '../lib/data/classes';
 import { loadResults, reportBlocks } from '../lib/report/report';
 import { REPO_ROOT } from '../lib/env';
 import { syntheticStudy } from './report-fixtures';
@@ -110,5 +111,41 @@ describe('report: collapse, informative band, calibration and sensitivity blocks
     assert.ok(!/undefined|NaN|\[object/.test(md), 'no unformatted values');
     const evals = inputs.evals as EvalResult[];
     assert.equal(evals.length, 2);
+  });
+});
+
+describe('report: figures say what they show', () => {
+  const study = syntheticStudy(300);
+  const r = byModel(study.evals);
+
+  it('draws constant-predictor reference lines in Figs. 5 and 6', () => {
+    const consts = constantBaselinesOf(study.evals[0]);
+    const best = consts.reduce((a, b) => (b.accuracy > a.accuracy ? b : a));
+    const f5 = fig5Accuracy(r);
+    const ref = f5.data.filter((t) => String(t.name).includes('constant predictor'));
+    assert.ok(ref.length >= 1);
+    const bestLine = ref.find((t) => String(t.name).startsWith(`always ${EMOTIONS[best.cls]}`));
+    assert.deepEqual(bestLine?.y, [best.accuracy, best.accuracy]);
+    const f6 = fig6F1(r, 'weighted');
+    const l6 = f6.data.find((t) => String(t.name).startsWith(`always ${EMOTIONS[best.cls]}`));
+    assert.deepEqual(l6?.y, [best.weightedF1, best.weightedF1]);
+  });
+
+  it('marks every figure of quick-profile models as such, in its title', () => {
+    const figs = paperFigures(r, { table1: 'keras', table4: 'weighted', table5: 'macro' });
+    for (const f of figs) {
+      assert.match(f.title, /quick-profile models \(not paper scale\)/, f.name);
+      const t = f.figure.layout.title as { text: string };
+      assert.match(t.text, /not paper scale/, f.name);
+    }
+    const paper = byModel(
+      study.evals.map((e) => {
+        const x = clone(e);
+        x.model.meta.profile = 'paper';
+        return x;
+      }),
+    );
+    const pf = paperFigures(paper, { table1: 'keras', table4: 'weighted', table5: 'macro' });
+    for (const f of pf) assert.doesNotMatch(f.title, /not paper scale/);
   });
 });

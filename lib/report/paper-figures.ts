@@ -5,6 +5,7 @@
  * examples) needs the images and lives in ./data-figures.ts.
  */
 import { EMOTIONS } from '../data/classes';
+import { bestConstantPredictor, constantPredictorScoresFromSupport } from '../eval/collapse';
 import type { Averaging, EvalResult } from '../eval/types';
 import { PAPER, PAPER_TABLE_NOISE_LEVELS } from '../paper';
 import type { ModelName } from '../train/meta';
@@ -212,6 +213,29 @@ function noiseFigure(
       ),
     ];
   });
+  // Reference lines: what always answering one class scores on this test set (the best
+  // constant predictor and the class the first model collapses to at the highest level).
+  const first = r[models(r)[0]] as EvalResult;
+  const consts =
+    first.constantBaselines ??
+    constantPredictorScoresFromSupport(first.table1.report.perClass.map((c) => c.support));
+  const best = bestConstantPredictor(consts);
+  const lastLevel = first.table34.levels[first.table34.levels.length - 1];
+  const xs = [
+    PAPER_TABLE_NOISE_LEVELS[0] * 100,
+    PAPER_TABLE_NOISE_LEVELS[PAPER_TABLE_NOISE_LEVELS.length - 1] * 100,
+  ];
+  for (const k of [...new Set([best.cls, lastLevel?.topClass ?? best.cls])]) {
+    const c = consts[k];
+    const v = which === 'accuracy' ? c.accuracy : f1Def === 'macro' ? c.macroF1 : c.weightedF1;
+    traces.push(
+      ...lineWithBand(`always ${EMOTIONS[k]} (constant predictor)`, xs, [v, v], null, {
+        color: k === best.cls ? '#555555' : '#999999',
+        dash: 'dot',
+        marker: 'line-ew',
+      }),
+    );
+  }
   const fig = which === 'accuracy' ? 'Fig. 5 · Accuracy' : `Fig. 6 · F1 (${f1Def})`;
   const bandText =
     which === 'accuracy'
@@ -348,5 +372,19 @@ export function paperFigures(
       title: `Confusion matrix ${MODEL_LABEL[m]}`,
       figure: confusionFigure(r[m] as EvalResult),
     });
+  const profiles = [...new Set(models(r).map((m) => (r[m] as EvalResult).model.meta.profile))];
+  if (profiles.some((x) => x !== 'paper')) for (const f of out) markScale(f, profiles);
   return out;
+}
+
+/**
+ * Say in a figure's title (and its listed title) that it shows models below paper scale, so a
+ * figure read on its own cannot be mistaken for the paper-scale result.
+ */
+export function markScale(f: NamedFigure, profiles: string[]): void {
+  const note = ` · ${profiles.join('/')}-profile models (not paper scale)`;
+  f.title += note;
+  const t = f.figure.layout.title;
+  if (t && typeof t === 'object' && typeof (t as { text?: unknown }).text === 'string')
+    (t as { text: string }).text += note;
 }

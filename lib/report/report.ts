@@ -861,8 +861,11 @@ export function writeReport(
   return { md, html };
 }
 
-/** fig1 … fig7 in order, then the confusion matrices. */
-const sortKey = (name: string) => (name.startsWith('fig') ? `0${name}` : `1${name}`);
+/** fig1 … fig13 in numeric order, then the confusion matrices. */
+const sortKey = (name: string): string => {
+  const n = /^fig(\d+)-/.exec(name);
+  return n ? `0${n[1].padStart(3, '0')}${name}` : `1${name}`;
+};
 
 export interface GenerateOptions {
   resultsDir: string;
