@@ -119,14 +119,25 @@ export function robustnessFigures(inp: RobustnessInputs): NamedFigure[] {
       title: 'Noise-augmented training',
       figure: augmentationFigure(inp.augmentation),
     });
-  const profiles = [
+  for (const f of out) {
+    // "Fig. N · " from the file name, as the paper's own figures are titled.
+    const n = /^fig(\d+)-/.exec(f.name)?.[1];
+    const t = f.figure.layout.title as { text?: string } | undefined;
+    if (n && t && typeof t.text === 'string') t.text = `Fig. ${n} · ${t.text}`;
+  }
+  const profiles = inputProfiles(inp);
+  if (profiles.some((x) => x !== 'paper')) for (const f of out) markScale(f, profiles);
+  return out;
+}
+
+/** The training profiles of every model the robustness results hold. */
+function inputProfiles(inp: RobustnessInputs): string[] {
+  return [
     ...new Set([
       ...inp.models.map((r) => r.model.meta.profile),
       ...(inp.augmentation?.models.map((m) => m.meta.profile) ?? []),
     ]),
   ];
-  if (profiles.some((x) => x !== 'paper')) for (const f of out) markScale(f, profiles);
-  return out;
 }
 
 const f3 = (x: number): string => (Number.isFinite(x) ? x.toFixed(3) : '—');
@@ -227,7 +238,16 @@ function describeModels(models: RobustnessResult[]): string {
 
 /** The report section. */
 export function robustnessBlocks(inp: RobustnessInputs): Block[] {
-  const B: Block[] = [h(2, 'Robustness beyond the paper')];
+  const profiles = inputProfiles(inp);
+  const below = profiles.filter((x) => x !== 'paper');
+  const B: Block[] = [
+    h(
+      2,
+      below.length
+        ? `Robustness beyond the paper (${below.join('/')}-profile models, not paper scale)`
+        : 'Robustness beyond the paper',
+    ),
+  ];
   B.push(
     p(
       'The paper tests one corruption (Gaussian noise). Here both models also face salt-and-pepper noise, blur, a square occluder, brightness, contrast, JPEG compression and downscaling, 5 severities each (ImageNet-C protocol, `lib/data/corruptions.ts`), on the same test images with the same corruption seed. ' +
