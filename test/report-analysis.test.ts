@@ -9,11 +9,13 @@ import {
   calibrationBlocks,
   collapseBlocks,
   constantBaselinesOf,
+  seedBlocks,
+  seedGroups,
   sensitivityBlocks,
 } from '../lib/report/analysis-report';
 import { byModel, fig5Accuracy, fig6F1, paperFigures } from '../lib/report/paper-figures';
 import { EMOTIONS } from '../lib/data/classes';
-import { loadResults, reportBlocks } from '../lib/report/report';
+import { claimVerdicts, loadResults, reportBlocks } from '../lib/report/report';
 import { REPO_ROOT } from '../lib/env';
 import { syntheticStudy } from './report-fixtures';
 
@@ -147,5 +149,116 @@ describe('report: figures say what they show', () => {
     );
     const pf = paperFigures(paper, { table1: 'keras', table4: 'weighted', table5: 'macro' });
     for (const f of pf) assert.doesNotMatch(f.title, /not paper scale/);
+  });
+});
+
+describe('report: between training seeds', () => {
+  const study = syntheticStudy(300);
+  const band = bandEvidence(study.evals[0], study.evals[1], study.compare, 'weighted').band;
+  // Three seeds per model with clean accuracies set by hand:
+  //   CNN 0.62, 0.60, 0.61; hybrid 0.59, 0.60, 0.57 -> hybrid - CNN = (-0.03, 0, -0.04),
+  //   d̄ = -0.07/3, s_d = sqrt(0.0078/18), t = d̄ / (s_d/√3) = -1.94145, df 2,
+  //   p = 1 - |t|/sqrt(2 + t²) = 0.1917 (scipy ttest_rel: 0.19170962313452386).
+  const withSeed = (e: EvalResult, seed: number, acc: number): EvalResult => {
+    const x = clone(e);
+    x.model.meta.seed = seed;
+    x.model.name = `${x.model.name}-s${seed}`;
+    for (const row of x.table1.rows) row.accuracy = acc;
+    return x;
+  };
+  const evals = [
+    ...[0.62, 0.6, 0.61].map((a, i) => withSeed(study.evals[0], i + 1, a)),
+    ...[0.59, 0.6, 0.57].map((a, i) => withSeed(study.evals[1], i + 1, a)),
+  ];
+
+  it('groups one evaluation per seed and model', () => {
+    const g = seedGroups([...evals, withSeed(study.evals[0], 2, 0.5)]);
+    assert.deepEqual(
+      g.cnn!.map((e) => e.model.meta.seed),
+      [1, 2, 3],
+    );
+    assert.equal(g['cnn-lstm']!.length, 3);
+  });
+
+  it('gives mean ± sd over seeds and the paired t-test computed by hand', () => {
+    const md = renderMarkdown(seedBlocks(evals, band));
+    const row = md.split('\n').find((l) => l.startsWith('| clean accuracy |'))!;
+    const cells = row.split('|').map((c) => c.trim());
+    // CNN mean 0.610, sd 0.010; hybrid mean 0.5867, sd sqrt(((0.0033)² + (0.0133)² + (0.0167)²)/2)
+    assert.equal(cells[2], '0.610');
+    assert.equal(cells[3], '0.010');
+    assert.equal(cells[5], '0.587');
+    const t = -0.07 / 3 / (Math.sqrt(0.0078 / 18) / Math.sqrt(3));
+    const pHand = 1 - Math.abs(t) / Math.sqrt(2 + t * t);
+    assert.ok(Math.abs(pHand - 0.19170962313452386) < 1e-10);
+    assert.equal(cells[9], pHand.toFixed(4));
+    assert.match(cells[8], /^-0\.023 \[/);
+    assert.equal(cells[10], '0 / 2');
+    assert.match(md, /The class each training seed collapses to/);
+  });
+
+  it('says plainly when there is one seed per model', () => {
+    assert.match(
+      renderMarkdown(seedBlocks(study.evals, band)),
+      /one training run per model, so training-seed variance is not measured/,
+    );
+  });
+});
+
+describe('report: claims 1 and 3 across training seeds', () => {
+  const study = syntheticStudy(300);
+  const [cnn, lstm] = study.evals;
+  const withSeed = (e: EvalResult, seed: number, acc: number): EvalResult => {
+    const x = clone(e);
+    x.model.meta.seed = seed;
+    for (const row of x.table1.rows) row.accuracy = acc;
+    return x;
+  };
+
+  it('judges claim 1 by a paired t-test over seeds and says how many seeds', () => {
+    // CNN 0.62, 0.61, 0.63 vs hybrid 0.58, 0.575, 0.59: hybrid - CNN = (-0.04, -0.035, -0.04),
+    // a t interval far below 0 -> the CNN is better: claim 1 reproduced, on 3 seeds.
+    const seeds = [
+      ...[0.62, 0.61, 0.63].map((a, i) => withSeed(cnn, i + 1, a)),
+      ...[0.58, 0.575, 0.59].map((a, i) => withSeed(lstm, i + 1, a)),
+    ];
+    const v = claimVerdicts(byModel(study.evals), study.compare, 'weighted', null, seeds);
+    assert.equal(v[0].verdict, 'reproduced');
+    assert.equal(v[0].seeds, 3);
+    assert.match(
+      v[0].evidence,
+      /across 3 paired training seeds, clean accuracy hybrid − CNN -0\.038/,
+    );
+    // Reversed: the hybrid ahead in every seed contradicts claim 1.
+    const rev = [
+      ...[0.58, 0.575, 0.59].map((a, i) => withSeed(cnn, i + 1, a)),
+      ...[0.62, 0.61, 0.63].map((a, i) => withSeed(lstm, i + 1, a)),
+    ];
+    assert.equal(
+      claimVerdicts(byModel(study.evals), study.compare, 'weighted', null, rev)[0].verdict,
+      'contradicted',
+    );
+    // Mixed directions: undecided.
+    const mixed = [
+      ...[0.62, 0.58, 0.6].map((a, i) => withSeed(cnn, i + 1, a)),
+      ...[0.58, 0.62, 0.61].map((a, i) => withSeed(lstm, i + 1, a)),
+    ];
+    assert.equal(
+      claimVerdicts(byModel(study.evals), study.compare, 'weighted', null, mixed)[0].verdict,
+      'undecided',
+    );
+    // One seed: the one-pair verdict, on 1 seed.
+    assert.equal(claimVerdicts(byModel(study.evals), study.compare, 'weighted')[0].seeds, 1);
+  });
+
+  it('judges claim 3 by the band-average accuracy over seeds', () => {
+    // Every seed has the same noise curves here, so each seed's difference is the same d and
+    // the t interval is [d, d]: its sign decides.
+    const seeds = [1, 2, 3].flatMap((s) => [withSeed(cnn, s, 0.6), withSeed(lstm, s, 0.55)]);
+    const v = claimVerdicts(byModel(study.evals), study.compare, 'weighted', null, seeds)[3];
+    const e = bandEvidence(cnn, lstm, study.compare, 'weighted');
+    const d = e.areas['cnn-lstm']!.meanAccuracy - e.areas.cnn!.meanAccuracy;
+    assert.equal(v.seeds, 3);
+    assert.equal(v.verdict, d > 0 ? 'reproduced' : 'contradicted');
   });
 });

@@ -25,6 +25,7 @@ import {
   nearestConstantPredictor,
   type ConstantPredictorScore,
 } from '../eval/collapse';
+import { collapseBySeed, directionFlips, pairedTTest, seedSpread } from '../eval/seeds';
 import { unpackBits } from '../eval/stats';
 import type { Averaging, CompareResult, ConfidenceInterval, EvalResult } from '../eval/types';
 import { PAPER, PAPER_TABLE_NOISE_LEVELS } from '../paper';
@@ -418,4 +419,136 @@ export function sensitivityBlocks(
       ),
     );
   return blocks;
+}
+
+/**
+ * Evaluations grouped by architecture, one per training seed (the newest when a seed was
+ * evaluated twice), in seed order.
+ */
+export function seedGroups(evals: readonly EvalResult[]): Partial<Record<ModelName, EvalResult[]>> {
+  const out: Partial<Record<ModelName, EvalResult[]>> = {};
+  for (const m of ['cnn', 'cnn-lstm'] as const) {
+    const bySeed = new Map<number, EvalResult>();
+    for (const e of evals.filter((x) => x.model.meta.architecture === m)) {
+      const cur = bySeed.get(e.model.meta.seed);
+      if (!cur || Date.parse(e.createdAt) > Date.parse(cur.createdAt))
+        bySeed.set(e.model.meta.seed, e);
+    }
+    if (bySeed.size)
+      out[m] = [...bySeed.values()].sort((a, b) => a.model.meta.seed - b.model.meta.seed);
+  }
+  return out;
+}
+
+/** The per-seed numbers the between-seed statistics summarise. */
+function seedMetrics(e: EvalResult, band: InformativeBand): Record<string, number | null> {
+  const levels = e.table34.levels.map((l) => l.level);
+  const acc = e.table34.levels.map((l) => l.accuracy.mean);
+  const inBand =
+    band.levels.length > 0 && band.levels.every((b) => levels.some((l) => sameLevel(l, b)));
+  const at = (lv: number) =>
+    e.table34.levels.find((l) => sameLevel(l.level, lv))?.accuracy.mean ?? null;
+  return {
+    'clean accuracy': e.table1.rows[0].accuracy,
+    'macro F1': e.table1.rows.find((r) => r.averaging === 'macro')?.f1 ?? null,
+    'weighted F1': e.table1.rows.find((r) => r.averaging === 'weighted')?.f1 ?? null,
+    'band-average accuracy': inBand ? bandArea(levels, acc, band.levels).meanAccuracy : null,
+    'accuracy at σ = 5 %': at(0.05),
+    'accuracy at σ = 10 %': at(0.1),
+    'accuracy at σ = 30 %': at(0.3),
+  };
+}
+
+/**
+ * Between-seed statistics (issue 26's analysis): mean ± sd over training seeds per model, a
+ * paired t-test of hybrid − CNN over the seeds both have, the direction flips between seeds,
+ * and the class each seed collapses to at the highest noise level. With one seed per model it
+ * says so, and where further seeds' results would go.
+ */
+export function seedBlocks(evals: readonly EvalResult[], band: InformativeBand): Block[] {
+  const g = seedGroups(evals);
+  const counts = (['cnn', 'cnn-lstm'] as const).map((m) => g[m]?.length ?? 0);
+  if (Math.max(...counts) < 2)
+    return [
+      p(
+        'Every number in this report comes from one training run per model, so training-seed variance is not measured: the ± in Tables 3–4 is the spread over noise draws of one trained model. ' +
+          'Evaluations of further training seeds (`results/<model folder>/eval.json` whose `meta.json` has another `seed`) are picked up here automatically: mean ± sd over seeds, a paired t-test on per-seed differences, direction flips and the collapse class of each seed.',
+      ),
+    ];
+  const rows: Row[] = [];
+  const per: Partial<Record<ModelName, Record<string, number | null>[]>> = {};
+  for (const m of ['cnn', 'cnn-lstm'] as const) {
+    const list = g[m];
+    if (!list) continue;
+    per[m] = list.map((e) => seedMetrics(e, band));
+  }
+  const names = Object.keys(seedMetrics(evals[0], band));
+  for (const name of names) {
+    const row: Row = { metric: name };
+    for (const m of ['cnn', 'cnn-lstm'] as const) {
+      const vals = (per[m] ?? []).map((x) => x[name]).filter((v): v is number => v !== null);
+      const s = vals.length ? seedSpread(vals) : null;
+      row[`${MODEL_LABEL[m]} mean`] = s ? s.mean : null;
+      row[`${MODEL_LABEL[m]} sd over training seeds`] = s?.std ?? null;
+      row[`${MODEL_LABEL[m]} seeds`] = vals.length;
+    }
+    // Paired by training seed number: seed i of the CNN with seed i of the hybrid.
+    const a = g.cnn ?? [];
+    const b = g['cnn-lstm'] ?? [];
+    const pairs = a.flatMap((ea, i) => {
+      const j = b.findIndex((eb) => eb.model.meta.seed === ea.model.meta.seed);
+      const va = per.cnn?.[i]?.[name];
+      const vb = j >= 0 ? per['cnn-lstm']?.[j]?.[name] : null;
+      return va != null && vb != null ? [[va, vb] as const] : [];
+    });
+    if (pairs.length >= 2) {
+      const t = pairedTTest(
+        pairs.map((x) => x[1]),
+        pairs.map((x) => x[0]),
+      );
+      const d = directionFlips(
+        pairs.map((x) => x[1]),
+        pairs.map((x) => x[0]),
+      );
+      row['hybrid − CNN (paired seeds)'] =
+        `${t.meanDifference.toFixed(3)} [${t.ci.lo.toFixed(3)}, ${t.ci.hi.toFixed(3)}]`;
+      row['paired t p'] = t.pValue < 1e-4 ? t.pValue.toExponential(1) : t.pValue.toFixed(4);
+      row['seeds hybrid ahead / behind'] = `${d.positive} / ${d.negative}`;
+    } else {
+      row['hybrid − CNN (paired seeds)'] = '—';
+      row['paired t p'] = '—';
+      row['seeds hybrid ahead / behind'] = '—';
+    }
+    rows.push(row);
+  }
+  const collapseRows: Row[] = [];
+  for (const m of ['cnn', 'cnn-lstm'] as const)
+    for (const e of g[m] ?? []) {
+      const top = e.table34.levels[e.table34.levels.length - 1];
+      if (!top || top.level === 0) continue;
+      const counts0 = top.predictedCounts?.[0];
+      const c = counts0
+        ? collapseBySeed([{ seed: e.model.meta.seed, counts: counts0 }]).seeds[0]
+        : null;
+      collapseRows.push({
+        model: MODEL_LABEL[m],
+        'training seed': e.model.meta.seed,
+        'noise σ': pct(top.level),
+        'most-predicted class': cls(top.topClass),
+        'its share': top.topClassShare.mean,
+        'entropy (bits)': c ? c.entropyBits : null,
+      });
+    }
+  return [
+    table(
+      rows,
+      { digits: 3 },
+      'Between training seeds: mean and sd over independently trained models (replication), and hybrid − CNN paired by seed (95 % t interval, paired t-test)',
+    ),
+    table(
+      collapseRows,
+      { digits: 3 },
+      'The class each training seed collapses to at the highest noise level',
+    ),
+  ];
 }

@@ -18,7 +18,9 @@ import type { Averaging, CompareResult, EvalResult, McNemarResult } from '../eva
 import type { ModelName } from '../train/meta';
 import type { DynamicsResult } from '../dynamics/experiment';
 import { dynamicsEvidence } from './dynamics-report';
-import { bandEvidence, bandEvidenceText } from './analysis-report';
+import { bandArea } from '../eval/band';
+import { directionFlips, pairedTTest } from '../eval/seeds';
+import { bandEvidence, bandEvidenceText, seedGroups } from './analysis-report';
 import { collapse } from './findings';
 import { MODEL_LABEL, type ResultsByModel } from './paper-figures';
 import { ci, f2, f3, pct, pval, signed } from './format';
@@ -50,6 +52,8 @@ export interface ClaimVerdict {
   evidence: string;
   /** The main reason to hold the verdict loosely. */
   caveat?: string;
+  /** Training seeds per model behind the verdict (absent where seeds do not apply). */
+  seeds?: number;
 }
 
 /** Batch-1 speed-up (CNN time / hybrid time) at or above which "about twice as fast" holds. */
@@ -121,6 +125,7 @@ function claim2(cnn: EvalResult, lstm: EvalResult): ClaimVerdict[] {
       evidence: `batch-1 median ${f2(tl)} ms (hybrid) vs ${f2(tc)} ms (CNN): the hybrid is ${f2(speed)}× as fast (paper 1.87×), on ${cnn.table2?.backend ?? 'an unknown backend'}`,
       caveat:
         'one timing run per model on one backend and machine; the paper names neither hardware nor batch size',
+      seeds: 1,
     },
   ];
 }
@@ -192,6 +197,58 @@ function claim4(r: ResultsByModel, models: ModelName[]): ClaimVerdict {
         : 'undecided',
     evidence: parts.map((x) => x.text).join('; ') + ' (95 % bootstrap CIs)',
     caveat: "the paper's group F1 definition is not stated; accuracy decides the verdict",
+    seeds: 1,
+  };
+}
+
+/** Band-average accuracy of one evaluation over `band` (null when a level is missing). */
+function bandMean(e: EvalResult, band: number[]): number | null {
+  const levels = e.table34.levels.map((l) => l.level);
+  if (band.length === 0 || !band.every((b) => levels.some((l) => Math.abs(l - b) < 1e-9)))
+    return null;
+  return bandArea(
+    levels,
+    e.table34.levels.map((l) => l.accuracy.mean),
+    band,
+  ).meanAccuracy;
+}
+
+/**
+ * With two or more training seeds of both models (paired by seed number), the verdict comes
+ * from a paired t-test over seeds on `metric` (hybrid − CNN; 95 % t interval): above 0 is
+ * `hybridBetterIs`, below 0 the opposite, else undecided (claim 3: 'not supported (artefact)'
+ * when its heavy-noise evidence is constant predictors). The one-pair evidence stays quoted.
+ */
+function acrossSeeds(
+  v: ClaimVerdict,
+  seedEvals: EvalResult[] | null,
+  metric: (e: EvalResult) => number | null,
+  opts: { name: string; hybridBetterIs: 'reproduced' | 'contradicted'; claim3?: boolean },
+): ClaimVerdict {
+  const g = seedGroups(seedEvals ?? []);
+  const pairs = (g.cnn ?? []).flatMap((a) => {
+    const b = (g['cnn-lstm'] ?? []).find((x) => x.model.meta.seed === a.model.meta.seed);
+    const va = metric(a);
+    const vb = b ? metric(b) : null;
+    return va !== null && vb !== null ? [[va, vb] as const] : [];
+  });
+  if (pairs.length < 2 || v.verdict === 'not tested') return { ...v, seeds: v.seeds ?? 1 };
+  const hyb = pairs.map((x) => x[1]);
+  const cnnV = pairs.map((x) => x[0]);
+  const t = pairedTTest(hyb, cnnV);
+  const d = directionFlips(hyb, cnnV);
+  const other = opts.hybridBetterIs === 'reproduced' ? 'contradicted' : 'reproduced';
+  let verdict: Verdict = t.ci.lo > 0 ? opts.hybridBetterIs : t.ci.hi < 0 ? other : 'undecided';
+  if (opts.claim3 && verdict === 'undecided' && v.verdict === 'not supported (artefact)')
+    verdict = 'not supported (artefact)';
+  return {
+    ...v,
+    verdict,
+    seeds: pairs.length,
+    evidence:
+      `across ${pairs.length} paired training seeds, ${opts.name} hybrid − CNN ${signed(t.meanDifference)} [${f3(t.ci.lo)}, ${f3(t.ci.hi)}] (paired t-test p = ${pval(t.pValue)}; hybrid ahead in ${d.positive}, behind in ${d.negative} seeds). ` +
+      `Seed pair shown in the tables: ${v.evidence}`,
+    caveat: `${pairs.length} training seeds per model: a t interval on few seeds is wide`,
   };
 }
 
@@ -201,6 +258,7 @@ export function claimVerdicts(
   compare: CompareResult | null,
   f1Def: Exclude<Averaging, 'keras'>,
   dynamics: DynamicsResult | null = null,
+  seedEvals: EvalResult[] | null = null,
 ): ClaimVerdict[] {
   const cnn = r.cnn;
   const lstm = r['cnn-lstm'];
@@ -214,9 +272,17 @@ export function claimVerdicts(
       },
     ];
   const out: ClaimVerdict[] = [
-    claim1(cnn, lstm, compare),
+    acrossSeeds(claim1(cnn, lstm, compare), seedEvals, (e) => e.table1.rows[0].accuracy, {
+      name: 'clean accuracy',
+      hybridBetterIs: 'contradicted',
+    }),
     ...claim2(cnn, lstm),
-    claim3(cnn, lstm, compare, f1Def),
+    acrossSeeds(
+      claim3(cnn, lstm, compare, f1Def),
+      seedEvals,
+      (e) => bandMean(e, bandEvidence(cnn, lstm, compare, f1Def).band.levels),
+      { name: 'band-average accuracy', hybridBetterIs: 'reproduced', claim3: true },
+    ),
     claim4(r, ['cnn', 'cnn-lstm']),
     {
       id: '5',

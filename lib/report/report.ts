@@ -35,6 +35,8 @@ import {
   loadSensitivity,
   paperCellBlocks,
   perClassBlocks,
+  seedBlocks,
+  seedGroups,
   sensitivityBlocks,
   type BandEvidence,
   type SensitivityResults,
@@ -87,6 +89,11 @@ export interface ReportInputs {
   paperFinished?: EvalResult[];
   /** results/<model>/eval-deleaked.json and eval-bn-recalibrated.json, where they exist. */
   sensitivity?: SensitivityResults | null;
+  /**
+   * Every finished evaluation of the chosen models' profile and split, one per training seed
+   * and architecture (lib/report/analysis-report.ts `seedGroups`): the between-seed statistics.
+   */
+  seedEvals?: EvalResult[];
 }
 
 function readJson<T>(file: string): T | null {
@@ -144,6 +151,14 @@ export function loadResults(
     interim: interim.sort(byArchitecture),
     paperFinished,
     sensitivity: loadSensitivity(dir, evals),
+    seedEvals: all.filter((r) =>
+      evals.some(
+        (e) =>
+          e.model.meta.profile === r.model.meta.profile &&
+          e.data.split === r.data.split &&
+          e.data.nTest === r.data.nTest,
+      ),
+    ),
   };
 }
 
@@ -357,9 +372,14 @@ function contextText(r: ResultsByModel, ms: ModelName[]): string {
 }
 
 /** How many trained models of each architecture the results hold (one per architecture today). */
-function trainingSeeds(r: ResultsByModel, ms: ModelName[]): string {
-  const seeds = ms.map((m) => (r[m] as EvalResult).model.meta.seed);
-  return `1 per model (training seed ${[...new Set(seeds)].join(', ')})`;
+function trainingSeeds(r: ResultsByModel, ms: ModelName[], seedEvals?: EvalResult[]): string {
+  const g = seedGroups(seedEvals?.length ? seedEvals : ms.map((m) => r[m] as EvalResult));
+  return ms
+    .map((m) => {
+      const seeds = (g[m] ?? []).map((e) => e.model.meta.seed);
+      return `${MODEL_LABEL[m]}: ${seeds.length} (seed${seeds.length === 1 ? '' : 's'} ${seeds.join(', ')})`;
+    })
+    .join('; ');
 }
 
 /** The model scale behind a claim: profile, width and test images. */
@@ -375,6 +395,7 @@ function summaryBlocks(
   ms: ModelName[],
   claims: ClaimVerdict[],
   band: BandEvidence | null,
+  seedEvals?: EvalResult[],
 ): Block[] {
   const first = r[ms[0]] as EvalResult;
   const meta = first.model.meta;
@@ -401,10 +422,10 @@ function summaryBlocks(
       `**Scope of reproducibility.** The paper claims that (1) a plain CNN is slightly more accurate than a CNN+LSTM hybrid on clean FER2013 test images, (2a) the hybrid has fewer parameters and (2b) runs about twice as fast, (3) under Gaussian noise the hybrid degrades more gracefully, with about twice the CNN's F1 at σ = 30 %, (4) both models do better on simple than on complex emotions, and (5) LSTM layers could model how emotions change over time. We test claims 1–4 directly; claim 5 cannot be tested on still images.`,
     ),
     p(
-      `**Methodology.** Both models re-implemented from the paper's text in TensorFlow.js (the hybrid is not fully specified; ours is documented in \`lib/models\`), trained once each (training seed ${[...new Set(ms.map((m) => (r[m] as EvalResult).model.meta.seed))].join(', ')}) in the ${meta.profile} profile on the \`${first.data.split}\` split, and evaluated on ${first.data.nTest.toLocaleString('en-US')} test images, clean and at the paper's ten noise levels with ${first.table34.levels.find((l) => l.level > 0)?.seeds.length ?? 0} noise draws each. Paired comparisons use McNemar's exact test on the same images; intervals are 95 % percentile bootstraps over test images. Claim 3 is judged on the informative band of noise levels${band ? ` (${bandText(band.band)})` : ''}, where at least one model beats the best constant predictor. Training took ${hours} (wall clock, ${[...new Set(ms.map((m) => (r[m] as EvalResult).model.meta.backend))].join(', ')} backend).`,
+      `**Methodology.** Both models re-implemented from the paper's text in TensorFlow.js (the hybrid is not fully specified; ours is documented in \`lib/models\`), trained in the ${meta.profile} profile (training seeds per model: ${trainingSeeds(r, ms, seedEvals)}) on the \`${first.data.split}\` split, and evaluated on ${first.data.nTest.toLocaleString('en-US')} test images, clean and at the paper's ten noise levels with ${first.table34.levels.find((l) => l.level > 0)?.seeds.length ?? 0} noise draws each. Paired comparisons use McNemar's exact test on the same images; intervals are 95 % percentile bootstraps over test images. Claim 3 is judged on the informative band of noise levels${band ? ` (${bandText(band.band)})` : ''}, where at least one model beats the best constant predictor. Training took ${hours} (wall clock, ${[...new Set(ms.map((m) => (r[m] as EvalResult).model.meta.backend))].join(', ')} backend).`,
     ),
     p(
-      `**Results.** Clean accuracy: ${accs}. Verdicts — ${verdictList}. Every verdict rests on one training run per model, so training-seed variance is not yet measured; the spread shown in Tables 3–4 is over noise draws, not replication.`,
+      `**Results.** Clean accuracy: ${accs}. Verdicts — ${verdictList}. ${claims.some((c) => (c.seeds ?? 1) > 1) ? 'Claims 1 and 3 are judged across training seeds (paired t-test); the rest on the seed pair shown in the tables.' : 'Every verdict rests on one training run per model, so training-seed variance is not yet measured.'} The spread shown in Tables 3–4 is over noise draws, not replication.`,
     ),
     p(
       `**What was easy.** The data: the public FER2013 CSV, whose official Training / PublicTest+PrivateTest split is exactly the paper's 80:20. ${cnnParams === PAPER.table2.cnn.params ? `The CNN as described has exactly the paper's ${cnnParams.toLocaleString('en-US')} parameters.` : ''} The paper's own metrics could be re-derived from predictions under every averaging convention.`,
@@ -420,7 +441,6 @@ function summaryBlocks(
 /** The one claims table: claim, verdict, key evidence, model scale, seeds, main caveat. */
 function claimsBlocks(r: ResultsByModel, ms: ModelName[], claims: ClaimVerdict[]): Block[] {
   const scale = scaleOf(r, ms);
-  const seeds = trainingSeeds(r, ms);
   return [
     h(2, "The paper's claims"),
     p(
@@ -436,7 +456,7 @@ function claimsBlocks(r: ResultsByModel, ms: ModelName[], claims: ClaimVerdict[]
         verdict: c.verdict,
         'key evidence': c.evidence,
         'model scale': c.id === '5' ? '—' : scale,
-        'training seeds': c.id === '5' || c.id === '2a' ? '—' : seeds,
+        'training seeds': c.seeds === undefined ? '—' : `${c.seeds} per model`,
         'main caveat': c.caveat ?? '—',
       })),
     ),
@@ -465,12 +485,12 @@ export function reportBlocks(inputs: ReportInputs, figures: ReportFigure[]): Blo
         `Regenerate everything with \`npm run reproduce\`.`,
     ),
   );
-  const claims = claimVerdicts(r, inputs.compare, t4Def, inputs.dynamics);
+  const claims = claimVerdicts(r, inputs.compare, t4Def, inputs.dynamics, inputs.seedEvals ?? null);
   const band =
     r.cnn && r['cnn-lstm'] && r.cnn.table34.levels.length > 1
       ? bandEvidence(r.cnn, r['cnn-lstm'], inputs.compare, t4Def)
       : null;
-  B.push(...summaryBlocks(r, ms, claims, band));
+  B.push(...summaryBlocks(r, ms, claims, band, inputs.seedEvals));
   B.push(...claimsBlocks(r, ms, claims));
   B.push(h(2, 'Context'));
   B.push(p(contextText(r, ms)));
@@ -682,6 +702,12 @@ export function reportBlocks(inputs: ReportInputs, figures: ReportFigure[]): Blo
           `**Verdict (computed): ${band.verdict}** — ${band.reason}.`,
       ),
     );
+  }
+
+  // ---------------------------------------------------------------- between seeds
+  if (band) {
+    B.push(h(2, 'Between training seeds'));
+    B.push(...seedBlocks(inputs.seedEvals?.length ? inputs.seedEvals : inputs.evals, band.band));
   }
 
   // ---------------------------------------------------------------- calibration and classes
