@@ -262,3 +262,33 @@ describe('report: claims 1 and 3 across training seeds', () => {
     assert.equal(v.verdict, d > 0 ? 'reproduced' : 'contradicted');
   });
 });
+
+describe('report: Figs. 5-6 show the spread between training seeds apart from noise draws', () => {
+  const study = syntheticStudy(300);
+  it('draws a dotted min-max band over seeds only when there are two or more', () => {
+    const r = byModel(study.evals);
+    const shifted = clone(study.evals[0]);
+    shifted.model.meta.seed = 2;
+    for (const l of shifted.table34.levels) l.accuracy.mean -= 0.01;
+    const f = fig5Accuracy(r, [study.evals[0], shifted, study.evals[1]]);
+    const band = f.data.filter((t) =>
+      String(t.name).startsWith('CNN: range over 2 training seeds'),
+    );
+    assert.equal(band.length, 2);
+    const noisy = study.evals[0].table34.levels.filter((l) => l.level > 0);
+    assert.deepEqual(
+      band[1].y,
+      noisy.map((l) => l.accuracy.mean),
+    );
+    assert.ok(
+      (band[0].y as number[]).every(
+        (v, i) => Math.abs(v - (noisy[i].accuracy.mean - 0.01)) < 1e-12,
+      ),
+    );
+    assert.equal(
+      fig5Accuracy(r, study.evals).data.filter((t) => String(t.name).includes('training seeds'))
+        .length,
+      0,
+    );
+  });
+});

@@ -9,7 +9,8 @@
 import { FerError } from '../util/errors';
 import { predictionDistribution } from './collapse';
 import { spread } from './stats';
-import type { SpreadStat } from './types';
+import type { EvalResult, SpreadStat } from './types';
+import type { ModelName } from '../train/meta';
 
 /** Mean ± sample sd (n - 1) of one metric over training seeds (sd null for one seed). */
 export function seedSpread(values: readonly number[]): SpreadStat {
@@ -202,4 +203,23 @@ export function collapseBySeed(perSeed: readonly { seed: number; counts: readonl
     return { seed, topClass: d.topClass, topShare: d.topShare, entropyBits: d.entropyBits };
   });
   return { seeds, sameClass: seeds.every((s) => s.topClass === seeds[0].topClass) };
+}
+
+/**
+ * Evaluations grouped by architecture, one per training seed (the newest when a seed was
+ * evaluated twice), in seed order.
+ */
+export function seedGroups(evals: readonly EvalResult[]): Partial<Record<ModelName, EvalResult[]>> {
+  const out: Partial<Record<ModelName, EvalResult[]>> = {};
+  for (const m of ['cnn', 'cnn-lstm'] as const) {
+    const bySeed = new Map<number, EvalResult>();
+    for (const e of evals.filter((x) => x.model.meta.architecture === m)) {
+      const cur = bySeed.get(e.model.meta.seed);
+      if (!cur || Date.parse(e.createdAt) > Date.parse(cur.createdAt))
+        bySeed.set(e.model.meta.seed, e);
+    }
+    if (bySeed.size)
+      out[m] = [...bySeed.values()].sort((a, b) => a.model.meta.seed - b.model.meta.seed);
+  }
+  return out;
 }

@@ -25,7 +25,9 @@ import {
   nearestConstantPredictor,
   type ConstantPredictorScore,
 } from '../eval/collapse';
-import { collapseBySeed, directionFlips, pairedTTest, seedSpread } from '../eval/seeds';
+import { collapseBySeed, directionFlips, pairedTTest, seedGroups, seedSpread } from '../eval/seeds';
+
+export { seedGroups } from '../eval/seeds';
 import { unpackBits } from '../eval/stats';
 import type { Averaging, CompareResult, ConfidenceInterval, EvalResult } from '../eval/types';
 import { PAPER, PAPER_TABLE_NOISE_LEVELS } from '../paper';
@@ -419,25 +421,6 @@ export function sensitivityBlocks(
       ),
     );
   return blocks;
-}
-
-/**
- * Evaluations grouped by architecture, one per training seed (the newest when a seed was
- * evaluated twice), in seed order.
- */
-export function seedGroups(evals: readonly EvalResult[]): Partial<Record<ModelName, EvalResult[]>> {
-  const out: Partial<Record<ModelName, EvalResult[]>> = {};
-  for (const m of ['cnn', 'cnn-lstm'] as const) {
-    const bySeed = new Map<number, EvalResult>();
-    for (const e of evals.filter((x) => x.model.meta.architecture === m)) {
-      const cur = bySeed.get(e.model.meta.seed);
-      if (!cur || Date.parse(e.createdAt) > Date.parse(cur.createdAt))
-        bySeed.set(e.model.meta.seed, e);
-    }
-    if (bySeed.size)
-      out[m] = [...bySeed.values()].sort((a, b) => a.model.meta.seed - b.model.meta.seed);
-  }
-  return out;
 }
 
 /** The per-seed numbers the between-seed statistics summarise. */

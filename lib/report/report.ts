@@ -927,11 +927,15 @@ export async function generateReport(
   const r = byModel(inputs.evals);
   const defs = chooseDefinitions(r);
   const named = [
-    ...paperFigures(r, {
-      table1: defs.table1.definition as Averaging,
-      table4: defs.table4.definition as Exclude<Averaging, 'keras'>,
-      table5: defs.table5.definition.replace('group-', '') as 'macro' | 'weighted' | 'micro',
-    }),
+    ...paperFigures(
+      r,
+      {
+        table1: defs.table1.definition as Averaging,
+        table4: defs.table4.definition as Exclude<Averaging, 'keras'>,
+        table5: defs.table5.definition.replace('group-', '') as 'macro' | 'weighted' | 'micro',
+      },
+      loaded.seedEvals ?? [],
+    ),
     ...(opts.extraFigures ?? []),
     ...(loaded.robustness ? robustnessFigures(loaded.robustness) : []),
   ].sort((a, b) => sortKey(a.name).localeCompare(sortKey(b.name)));
