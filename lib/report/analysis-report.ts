@@ -160,7 +160,7 @@ const cls = (k: number): string => EMOTIONS[k] ?? String(k);
 /** "σ ≤ 10 %" style description of a band. */
 export function bandText(b: InformativeBand): string {
   if (b.levels.length === 0) return 'no level';
-  return `σ from ${pct(b.levels[0])} to ${pct(b.levels[b.levels.length - 1])} (${b.levels.length} levels)`;
+  return `σ from ${pct(b.levels[0])} to ${pct(b.levels[b.levels.length - 1])}, ${b.levels.length} levels`;
 }
 
 /** One-line evidence for the claims table. */

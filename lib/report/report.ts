@@ -355,7 +355,7 @@ const BEST_SINGLE_NETWORK = 0.7328;
 
 /** Published FER2013 accuracies, for context (each checked against its source). */
 const CONTEXT_CITED =
-  "For context, published results on FER2013 are well above both papers' models: a single fine-tuned VGG-style network reaches 73.28 % test accuracy " +
+  "For context, published results on FER2013 are well above the paper's models and ours: a single fine-tuned VGG-style network reaches 73.28 % test accuracy " +
   '(Khaireddin & Chen 2021, [arXiv:2105.03588](https://arxiv.org/abs/2105.03588)), single CNNs of Pramerdorfer & Kampel reach 71.6–72.7 % and their ensemble 75.2 % ' +
   '([arXiv:1612.02903](https://arxiv.org/abs/1612.02903)). A separate CNN vs CNN-LSTM comparison on FER2013 also found the plain CNN ahead (63.25 % vs 46.82 %; ' +
   'Savitri, Permana & Puspa Dewi, [*Comparison of CNN and CNN-LSTM Performance in Facial Expression Classification Based on FER2013 Dataset*](https://ejournal.yasin-alsys.org/AJSTEA/article/view/8252)). ' +
@@ -428,10 +428,10 @@ function summaryBlocks(
       `**Results.** Clean accuracy: ${accs}. Verdicts — ${verdictList}. ${claims.some((c) => (c.seeds ?? 1) > 1) ? 'Claims 1 and 3 are judged across training seeds (paired t-test); the rest on the seed pair shown in the tables.' : 'Every verdict rests on one training run per model, so training-seed variance is not yet measured.'} The spread shown in Tables 3–4 is over noise draws, not replication.`,
     ),
     p(
-      `**What was easy.** The data: the public FER2013 CSV, whose official Training / PublicTest+PrivateTest split is exactly the paper's 80:20. ${cnnParams === PAPER.table2.cnn.params ? `The CNN as described has exactly the paper's ${cnnParams.toLocaleString('en-US')} parameters.` : ''} The paper's own metrics could be re-derived from predictions under every averaging convention.`,
+      `**What was easy.** The data: the public FER2013 CSV, whose official Training / PublicTest+PrivateTest split is exactly the paper's 80:20. ${cnnParams === PAPER.table2.cnn.params ? `The CNN as described has exactly the paper's ${cnnParams.toLocaleString('en-US')} parameters.` : ''} Every averaging convention the paper might have used can be computed from the same predictions, so its unstated metric definitions could be audited against its own tables.`,
     ),
     p(
-      "**What was difficult.** The paper does not define its hybrid, its metric averaging, its noise code, its validation data or its timing hardware; each gap is filled by a documented choice and audited where the paper's tables allow. At heavy noise both of our models (and, by their published numbers, the paper's) answer almost one class, so the paper's heavy-noise cells measure which class a model collapsed to, not robustness. Training on CPU took most of a day per model.",
+      `**What was difficult.** The paper does not define its hybrid, its metric averaging, its noise code, its validation data or its timing hardware; each gap is filled by a documented choice and audited where the paper's tables allow. At heavy noise both of our models (and, by their published numbers, the paper's) answer almost one class, so the paper's heavy-noise cells measure which class a model collapsed to, not robustness. Training on CPU took ${hours}.`,
     ),
     p('**Communication with the original authors.** None.'),
   ];
