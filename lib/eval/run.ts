@@ -101,8 +101,9 @@ export async function runCompare(
         data: info,
         backend: tf.getBackend(),
         levels: pairedLevels(yTrue, ra.runs, rb.runs),
+        // The band's CI is the claim-3 evidence, so it is computed even when CIs are off (0).
         band: bandFromPredictions(yTrue, ra.runs, rb.runs, {
-          bootstrap: { resamples: opts.bootstrapResamples ?? 1000 },
+          bootstrap: { resamples: opts.bootstrapResamples || 1000 },
         }),
         correctness: correctnessRecord(yTrue, ra.runs, rb.runs),
         ...(recal ? { bnRecalibration: recal } : {}),

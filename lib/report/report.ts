@@ -663,8 +663,8 @@ export function reportBlocks(inputs: ReportInputs, figures: ReportFigure[]): Blo
             'noise σ': l.level === 0 ? 'clean' : pct(l.level),
             [`${inputs.compare!.a.name} right, ${inputs.compare!.b.name} wrong`]: t?.b ?? null,
             [`${inputs.compare!.a.name} wrong, ${inputs.compare!.b.name} right`]: t?.c ?? null,
-            'p (exact, seed 0)': t ? pval(t.pValue) : '—',
-            'seeds with p < 0.05': `${l.significantSeeds} / ${l.tests.length}`,
+            'p (exact, noise draw 0)': t ? pval(t.pValue) : '—',
+            'noise draws with p < 0.05': `${l.significantSeeds} / ${l.tests.length}`,
           };
         }),
         {},
