@@ -6,6 +6,8 @@ import * as tf from '@tensorflow/tfjs';
 import type { FerDataset } from '../lib/data/dataset';
 import { PIXELS_PER_IMAGE } from '../lib/data/classes';
 import {
+  bandFromPredictions,
+  correctnessRecord,
   metricAudit,
   pairedLevels,
   predictLevels,
@@ -19,7 +21,10 @@ import { classificationReport, kerasPrecisionRecall } from '../lib/eval/metrics'
 import { argmaxRows, predictProba } from '../lib/eval/predict';
 import { table2 } from '../lib/eval/timing';
 import { evaluateLoaded, headlineMetrics, testIndicesFor } from '../lib/eval/evaluate';
-import { aggregateSeeds } from '../lib/eval/stats';
+import { aggregateSeeds, correctness, unpackBits } from '../lib/eval/stats';
+import { bandArea } from '../lib/eval/band';
+import { negativeLogLikelihood } from '../lib/eval/calibration';
+import { entropyBits } from '../lib/eval/collapse';
 import { formatEval } from '../lib/eval/format';
 import { writeJsonAtomic } from '../lib/util/atomic';
 import { FerError } from '../lib/util/errors';
@@ -194,12 +199,115 @@ describe('evaluation on a tiny model', () => {
     }
   });
 
+  it('records predicted-label counts, entropy, calibration and constant baselines', async () => {
+    const { indices: test, info } = testIndicesFor(ds, META);
+    const r = await evaluateLoaded(model, META, '/tmp/models/tiny', ds, test, info, {
+      noiseSeeds: 2,
+      bootstrapResamples: 0,
+      timing: false,
+    });
+    const yt = Int32Array.from(test, (i) => ds.labels[i]);
+    for (const l of r.table34.levels) {
+      assert.equal(l.predictedCounts!.length, l.seeds.length);
+      for (const c of l.predictedCounts!)
+        assert.equal(
+          c.reduce((s, v) => s + v, 0),
+          test.length,
+        );
+      const c0 = l.predictedCounts![0];
+      assert.equal(l.topClass, c0.indexOf(Math.max(...c0)));
+      assert.equal(l.entropyBits!.values[0], entropyBits(c0));
+    }
+    const probs = await predictProba(model, ds, test);
+    assert.ok(Math.abs(r.calibration!.nll - negativeLogLikelihood(yt, probs)) < 1e-9);
+    assert.equal(r.calibration!.bins.length, 15);
+    assert.equal(
+      r.calibration!.bins.reduce((s, b) => s + b.count, 0),
+      test.length,
+    );
+    assert.equal(r.constantBaselines!.length, 7);
+    // the synthetic labels are i % 7 over rows i % 5 < 2: class shares from the support
+    const support = r.table1.report.perClass.map((p) => p.support);
+    r.constantBaselines!.forEach((b, k) => assert.equal(b.accuracy, support[k] / test.length));
+  });
+
+  it('drops test rows that copy a training image when asked (the de-leaked test set)', () => {
+    const leaky: FerDataset = { ...ds, pixels: ds.pixels.slice() };
+    // row 0 is a test row (i % 5 = 0), row 2 a training row: make row 0 an exact copy of row 2
+    leaky.pixels.copyWithin(0, 2 * PIXELS_PER_IMAGE, 3 * PIXELS_PER_IMAGE);
+    const full = testIndicesFor(leaky, META);
+    const clean = testIndicesFor(leaky, META, undefined, { dropLeakedTest: true });
+    assert.equal(full.info.leakedTestDropped, undefined);
+    assert.equal(clean.info.leakedTestDropped, 1);
+    assert.deepEqual(
+      Array.from(clean.indices),
+      Array.from(full.indices).filter((i) => i !== 0),
+    );
+    assert.equal(clean.info.nTestFull, full.info.nTestFull - 1);
+  });
+
   it('predictLevels runs are paired by seed, so A vs A has no discordant pairs', async () => {
     const { runs } = await predictLevels(model, ds, indices, { levels: [0.1], seeds: [4] });
     const paired = pairedLevels(yTrue, runs, runs);
     assert.equal(paired.length, 2);
     for (const p of paired)
       for (const t of p.tests) assert.deepEqual([t.b, t.c, t.pValue], [0, 0, 1]);
+  });
+});
+
+describe('informative band and correctness record from predictions', () => {
+  // 6 images, labels 0..5 (best constant accuracy 1/6). Level 0: A right on 0-3, B on 0-2.
+  // Level 0.1 (2 seeds): A right on 0 and 1 / 0 only -> 0.25; B right on 0-2 both seeds -> 0.5.
+  // Level 0.2: both predict class 5 everywhere -> 1/6 each, not above acc* = 1/6: band [0, 0.1].
+  const y = Int32Array.from([0, 1, 2, 3, 4, 5]);
+  const wrong = (right: number[]): Int32Array =>
+    Int32Array.from(y, (t, i) => (right.includes(i) ? t : (t + 1) % 6));
+  const five = new Int32Array(6).fill(5);
+  const runsA: PredictionRun[] = [
+    { level: 0, seed: 0, yPred: wrong([0, 1, 2, 3]) },
+    { level: 0.1, seed: 0, yPred: wrong([0, 1]) },
+    { level: 0.1, seed: 1, yPred: wrong([0]) },
+    { level: 0.2, seed: 0, yPred: five },
+    { level: 0.2, seed: 1, yPred: five },
+  ];
+  const runsB: PredictionRun[] = [
+    { level: 0, seed: 0, yPred: wrong([0, 1, 2]) },
+    { level: 0.1, seed: 0, yPred: wrong([0, 1, 2]) },
+    { level: 0.1, seed: 1, yPred: wrong([0, 1, 2]) },
+    { level: 0.2, seed: 0, yPred: five },
+    { level: 0.2, seed: 1, yPred: five },
+  ];
+
+  it('selects the band and estimates the AUC difference as computed by hand', () => {
+    const b = bandFromPredictions(y, runsA, runsB, { bootstrap: { resamples: 200 } });
+    assert.ok(Math.abs(b.threshold - 1 / 6) < 1e-12);
+    assert.deepEqual(b.levels, [0, 0.1]);
+    // acc A = (4/6, 1.5/6): AUC = 0.1 (4/6 + 1.5/6)/2 = 0.0458333; B = (3/6, 3/6): 0.05
+    const a = bandArea([0, 0.1], [4 / 6, 1.5 / 6], [0, 0.1]);
+    assert.ok(Math.abs(b.a!.auc - a.auc) < 1e-12);
+    assert.ok(Math.abs(b.a!.auc - (0.1 * (5.5 / 6)) / 2) < 1e-12);
+    assert.ok(Math.abs(b.aucDifference!.estimate - (0.05 - (0.1 * (5.5 / 6)) / 2)) < 1e-12);
+    assert.ok(b.aucDifference!.lo <= b.aucDifference!.estimate);
+    assert.ok(b.aucDifference!.hi >= b.aucDifference!.estimate);
+  });
+
+  it('gives no CI when the band has one level', () => {
+    const only0 = (rs: PredictionRun[]): PredictionRun[] =>
+      rs.map((r) => (r.level === 0 ? r : { ...r, yPred: five }));
+    const b = bandFromPredictions(y, only0(runsA), only0(runsB));
+    assert.deepEqual(b.levels, [0]);
+    assert.equal(b.aucDifference, null);
+    assert.ok(Math.abs(b.a!.meanAccuracy - 4 / 6) < 1e-12);
+  });
+
+  it('packs per-image correctness losslessly', () => {
+    const rec = correctnessRecord(y, runsA, runsB);
+    assert.equal(rec.runs.length, runsA.length);
+    rec.runs.forEach((r, i) => {
+      assert.deepEqual(unpackBits(r.a, 6), correctness(y, runsA[i].yPred));
+      assert.deepEqual(unpackBits(r.b, 6), correctness(y, runsB[i].yPred));
+    });
+    assert.throws(() => unpackBits(rec.runs[0].a, 20), FerError);
   });
 });
 

@@ -4,7 +4,11 @@
  * `skill * decay(level)` and otherwise guesses, drifting towards one class under heavy noise.
  */
 import { PAPER_NOISE_LEVELS } from '../lib/data/noise';
+import { calibrationSummary } from '../lib/eval/calibration';
+import { constantPredictorScores } from '../lib/eval/collapse';
 import {
+  bandFromPredictions,
+  correctnessRecord,
   metricAudit,
   pairedLevels,
   table1FromPredictions,
@@ -125,6 +129,8 @@ export function syntheticStudy(n = 400): SyntheticStudy {
       ...tables,
       audit: metricAudit(t1, t34, t5),
       paperComparison: compareWithPaper(arch, tables),
+      calibration: calibrationSummary(yTrue, probs),
+      constantBaselines: constantPredictorScores(yTrue),
     };
   });
   const compare: CompareResult = {
@@ -135,6 +141,8 @@ export function syntheticStudy(n = 400): SyntheticStudy {
     data: evals[0].data,
     backend: 'cpu',
     levels: pairedLevels(yTrue, runsOf.cnn, runsOf['cnn-lstm']),
+    band: bandFromPredictions(yTrue, runsOf.cnn, runsOf['cnn-lstm']),
+    correctness: correctnessRecord(yTrue, runsOf.cnn, runsOf['cnn-lstm']),
   };
   return { yTrue, evals, compare };
 }

@@ -217,6 +217,8 @@ describe('report/study: one evaluation pass for both models', function () {
         'table5',
         'audit',
         'paperComparison',
+        'calibration',
+        'constantBaselines',
       ] as const)
         assert.deepEqual(got[k], ref[k], `${m} ${k}`);
       assert.deepEqual(got.data, ref.data);
@@ -225,8 +227,15 @@ describe('report/study: one evaluation pass for both models', function () {
       ) as EvalResult;
       assert.deepEqual(saved, JSON.parse(JSON.stringify(got)));
     }
-    const refC = await runCompare(dirs.cnn, dirs['cnn-lstm'], { ds, noiseSeeds: 2 });
+    const refC = await runCompare(dirs.cnn, dirs['cnn-lstm'], {
+      ds,
+      noiseSeeds: 2,
+      bootstrapResamples: 30,
+    });
     assert.deepEqual(s.compare.levels, refC.levels);
+    assert.deepEqual(s.compare.band, refC.band);
+    assert.deepEqual(s.compare.correctness, refC.correctness);
+    assert.ok(s.compare.band && s.compare.correctness);
     assert.ok(fs.existsSync(path.join(resultsDir, 'compare-cnn-cnn-lstm.json')));
     assert.equal(s.files.length, 3);
   });

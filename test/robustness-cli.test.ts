@@ -286,7 +286,7 @@ describe('fer robustness', function () {
     );
   });
 
-  it('report: a robustness section and fig8 figures from results/robustness, none without it', () => {
+  it('report: a robustness section and its numbered figures from results/robustness, none without it', () => {
     const inp = loadRobustnessResults(path.join(dir, 'results'))!;
     assert.deepEqual(
       inp.pair.map((r) => r.model.name),
@@ -305,11 +305,11 @@ describe('fer robustness', function () {
     assert.deepEqual(
       figs.map((f) => f.name),
       [
-        'fig8-robustness-heatmap',
-        'fig8-robustness-curves',
-        'fig8-corruption-error',
-        'fig8-ferplus',
-        'fig8-augmentation',
+        'fig9-robustness-heatmap',
+        'fig10-robustness-curves',
+        'fig11-corruption-error',
+        'fig12-ferplus',
+        'fig13-noise-augmentation',
       ],
     );
     // Heat map: one panel per model plus hybrid - CNN, whose cells are the differences.

@@ -7,7 +7,9 @@ import {
   chi2Df1Sf,
   flattenNumbers,
   mcnemarExact,
+  packBits,
   quantileSorted,
+  unpackBits,
 } from '../lib/eval/stats';
 import { Rng } from '../lib/util/rng';
 import { FerError } from '../lib/util/errors';
@@ -123,5 +125,15 @@ describe('aggregateSeeds', () => {
       'a.c.1': 3,
       e: 4,
     });
+  });
+});
+
+describe('packBits / unpackBits', () => {
+  it('packs bit i into byte i >> 3, bit i & 7, base64-encoded', () => {
+    // bits 0 and 8 set -> bytes [0x01, 0x01] -> base64 'AQE='; bits 1, 2 -> [0x06] -> 'Bg=='
+    assert.equal(packBits([1, 0, 0, 0, 0, 0, 0, 0, 1]), 'AQE=');
+    assert.equal(packBits([0, 1, 1]), 'Bg==');
+    assert.deepEqual(Array.from(unpackBits('AQE=', 9)), [1, 0, 0, 0, 0, 0, 0, 0, 1]);
+    assert.throws(() => unpackBits('AQE=', 3), FerError);
   });
 });

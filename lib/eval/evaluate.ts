@@ -13,6 +13,8 @@ import type { StudyModelMeta } from '../train/meta';
 import { FerError } from '../util/errors';
 import type { ConfigRecord } from '../config';
 import {
+  bandFromPredictions,
+  correctnessRecord,
   metricAudit,
   pairedLevels,
   predictLevels,
@@ -22,6 +24,8 @@ import {
   type PredictionRun,
   type RunProgress,
 } from './experiments';
+import { calibrationSummary } from './calibration';
+import { constantPredictorScores } from './collapse';
 import { argmaxRows } from './metrics';
 import { modelFiles, PredictionCache, predictionCacheKey } from './prediction-cache';
 import { table2, type TimingOptions } from './timing';
@@ -51,6 +55,11 @@ export interface EvalOptions {
   recalibrateBn?: number;
   /** Save and reuse predictions under this folder (lib/eval/prediction-cache.ts); default none. */
   predictionCache?: string | null;
+  /**
+   * Drop the test rows whose exact pixels occur in the model's train or val rows (the
+   * de-leaked test set; lib/data/split.ts `dropLeakedTest`). Default: as the model was trained.
+   */
+  dropLeakedTest?: boolean;
   log?: (s: string) => void;
 }
 
@@ -59,6 +68,7 @@ export function testIndicesFor(
   ds: FerDataset,
   meta: StudyModelMeta,
   limit?: number,
+  opts: { dropLeakedTest?: boolean } = {},
 ): { indices: Int32Array; info: EvalDataInfo } {
   if (meta.datasetSha256 && ds.sha256 !== meta.datasetSha256)
     throw new FerError(
@@ -68,7 +78,7 @@ export function testIndicesFor(
     throw new FerError(
       `meta.json: unknown split '${meta.split}' (known: ${SPLIT_NAMES.join(', ')})`,
     );
-  const { split, splitSeed } = modelSplit(ds, meta);
+  const { split, splitSeed } = modelSplit(ds, meta, opts.dropLeakedTest);
   let indices = split.test;
   if (limit !== undefined) {
     if (!(Number.isInteger(limit) && limit >= 1))
@@ -84,6 +94,7 @@ export function testIndicesFor(
       nTest: indices.length,
       nTestFull: split.test.length,
       limited: indices.length < split.test.length,
+      ...(split.droppedTest ? { leakedTestDropped: split.droppedTest.length } : {}),
     },
   };
 }
@@ -92,6 +103,7 @@ export function testIndicesFor(
 function modelSplit(
   ds: FerDataset,
   meta: StudyModelMeta,
+  dropLeakedTest = false,
 ): { split: ReturnType<typeof makeSplit>; splitSeed: number } {
   const cfg = meta.config;
   const num = (k: string): number | undefined =>
@@ -102,7 +114,7 @@ function modelSplit(
     seed: splitSeed,
     valFraction: num('valFraction'),
     testFraction: num('testFraction'),
-    dropLeakedTest: cfg.dropLeakedTest === true,
+    dropLeakedTest: dropLeakedTest || cfg.dropLeakedTest === true,
   });
   return { split, splitSeed };
 }
@@ -233,16 +245,22 @@ export async function evalResultFromPredictions(
     ...tables,
     audit: metricAudit(t1, t34, t5),
     paperComparison: compareWithPaper(paperCounterpart(meta.architecture), tables),
+    calibration: calibrationSummary(yTrue, preds.cleanProbs),
+    constantBaselines: constantPredictorScores(yTrue),
   };
 }
 
-/** McNemar A vs B at every level and noise seed, from both models' runs on the same images. */
+/**
+ * McNemar A vs B at every level and noise seed, claim 3's informative-band comparison and the
+ * per-image correctness behind it, from both models' runs on the same images: the only place a
+ * `CompareResult` is built.
+ */
 export function compareResultFromRuns(
   a: { dir: string; meta: StudyModelMeta; runs: PredictionRun[] },
   b: { dir: string; meta: StudyModelMeta; runs: PredictionRun[] },
   info: EvalDataInfo,
   yTrue: Int32Array,
-  config?: ConfigRecord,
+  opts: { bootstrapResamples?: number; config?: ConfigRecord } = {},
 ): CompareResult {
   return {
     schema: 'fer-compare/1',
@@ -251,8 +269,13 @@ export function compareResultFromRuns(
     b: { name: modelNameOf(b.dir), dir: portablePath(b.dir), meta: b.meta },
     data: info,
     backend: tf.getBackend(),
-    ...(config ? { config } : {}),
+    ...(opts.config ? { config: opts.config } : {}),
     levels: pairedLevels(yTrue, a.runs, b.runs),
+    // The band's CI is the claim-3 evidence, so it is computed even when CIs are off (0).
+    band: bandFromPredictions(yTrue, a.runs, b.runs, {
+      bootstrap: { resamples: opts.bootstrapResamples || 1000 },
+    }),
+    correctness: correctnessRecord(yTrue, a.runs, b.runs),
   };
 }
 

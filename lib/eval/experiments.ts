@@ -7,6 +7,13 @@ import type * as tf from '@tensorflow/tfjs';
 import type { FerDataset } from '../data';
 import { COMPLEX_LABELS, SIMPLE_LABELS } from '../data/classes';
 import { FerError } from '../util/errors';
+import { informativeBand, meanCorrectnessByLevel, pairedBandBootstrap } from './band';
+import {
+  bestConstantPredictor,
+  constantPredictorScores,
+  predictedLabelCounts,
+  predictionDistribution,
+} from './collapse';
 import {
   argmaxRows,
   classificationReport,
@@ -22,6 +29,7 @@ import {
   bootstrapSettings,
   correctness,
   mcnemarExact,
+  packBits,
   spread,
   take,
   type BootstrapOptions,
@@ -29,6 +37,8 @@ import {
 import type {
   AuditCheck,
   Averaging,
+  CompareBand,
+  CompareResult,
   ConfidenceInterval,
   MetricRow,
   NoiseLevelResult,
@@ -153,7 +163,8 @@ export interface PredictionRun {
 
 /**
  * Tables 3 and 4 from predictions: per noise level, accuracy and macro / weighted / micro F1
- * as mean ± sample std over the noise seeds, plus how concentrated the predictions are.
+ * as mean ± sample std over the noise seeds, plus how concentrated the predictions are
+ * (predicted-label counts per seed, top class and its share, entropy in bits).
  */
 export function table34FromPredictions(yTrue: Labels, runs: PredictionRun[]): Table34Result {
   const levels = [...new Set(runs.map((r) => r.level))].sort((a, b) => a - b);
@@ -161,6 +172,7 @@ export function table34FromPredictions(yTrue: Labels, runs: PredictionRun[]): Ta
     const rs = runs.filter((r) => r.level === level);
     const reps = rs.map((r) => classificationReport(yTrue, r.yPred, { numClasses: NUM_CLASSES }));
     const shares = rs.map((r) => topClass(r.yPred));
+    const counts = rs.map((r) => predictedLabelCounts(r.yPred, { numClasses: NUM_CLASSES }));
     return {
       level,
       seeds: rs.map((r) => r.seed),
@@ -172,6 +184,8 @@ export function table34FromPredictions(yTrue: Labels, runs: PredictionRun[]): Ta
       },
       topClassShare: spread(shares.map((s) => s.share)),
       topClass: shares[0].cls,
+      predictedCounts: counts,
+      entropyBits: spread(counts.map((c) => predictionDistribution(c).entropyBits)),
     };
   });
   return { n: yTrue.length, levels: out };
@@ -438,4 +452,93 @@ export function pairedLevels(
       significantSeeds: tests.filter((t) => t.pValue < 0.05).length,
     };
   });
+}
+
+// ---------------------------------------------------------------- informative band
+
+/** Accuracy per level, mean over the noise seeds, for the runs of one model. */
+function meanAccuracyByLevel(yTrue: Labels, runs: PredictionRun[], levels: number[]): number[] {
+  return meanCorrectnessByLevel(yTrue, runs, levels).map((c) => {
+    let s = 0;
+    for (let i = 0; i < c.length; i++) s += c[i];
+    return c.length === 0 ? 0 : s / c.length;
+  });
+}
+
+/**
+ * Claim 3 on the informative band for models A and B on the same images with the same noise:
+ * acc* is the best constant predictor on `yTrue`, the band the contiguous levels from clean
+ * where A or B (mean accuracy over noise seeds) beats it, and the CIs of B - A come from a
+ * paired bootstrap over images of per-image correctness averaged over noise seeds.
+ */
+export function bandFromPredictions(
+  yTrue: Labels,
+  runsA: PredictionRun[],
+  runsB: PredictionRun[],
+  opts: { bootstrap?: BootstrapOptions } = {},
+): CompareBand {
+  const levels = [...new Set(runsA.map((r) => r.level))].sort((a, b) => a - b);
+  const best = bestConstantPredictor(constantPredictorScores(yTrue, { numClasses: NUM_CLASSES }));
+  const band = informativeBand(
+    levels,
+    [meanAccuracyByLevel(yTrue, runsA, levels), meanAccuracyByLevel(yTrue, runsB, levels)],
+    best.accuracy,
+  );
+  const base = {
+    threshold: best.accuracy,
+    bestConstantClass: best.cls,
+    levels: band.levels,
+    excluded: band.excluded,
+  };
+  if (band.levels.length < 2) {
+    const none = {
+      aucDifference: null,
+      meanAccuracyDifference: null,
+      retentionDifference: null,
+      bootstrap: null,
+    };
+    if (band.levels.length === 0) return { ...base, a: null, b: null, ...none };
+    const accA = meanAccuracyByLevel(yTrue, runsA, band.levels)[0];
+    const accB = meanAccuracyByLevel(yTrue, runsB, band.levels)[0];
+    const one = (acc: number): CompareBand['a'] => ({ auc: 0, meanAccuracy: acc, retention: 1 });
+    return { ...base, a: one(accA), b: one(accB), ...none };
+  }
+  const settings = bootstrapSettings(opts.bootstrap);
+  const r = pairedBandBootstrap(
+    band.levels,
+    meanCorrectnessByLevel(yTrue, runsA, band.levels),
+    meanCorrectnessByLevel(yTrue, runsB, band.levels),
+    band.levels,
+    settings,
+  );
+  return {
+    ...base,
+    a: r.a,
+    b: r.b,
+    aucDifference: r.aucDifference,
+    meanAccuracyDifference: r.meanAccuracyDifference,
+    retentionDifference: r.retentionDifference,
+    bootstrap: settings,
+  };
+}
+
+/** Per-image correctness of A and B at every (level, seed), packed (stats.ts `packBits`). */
+export function correctnessRecord(
+  yTrue: Labels,
+  runsA: PredictionRun[],
+  runsB: PredictionRun[],
+): NonNullable<CompareResult['correctness']> {
+  return {
+    encoding: 'bitset-lsb-base64',
+    runs: runsA.map((ra) => {
+      const rb = runsB.find((r) => r.level === ra.level && r.seed === ra.seed);
+      if (!rb) throw new FerError(`model B has no run at level ${ra.level} seed ${ra.seed}`);
+      return {
+        level: ra.level,
+        seed: ra.seed,
+        a: packBits(correctness(yTrue, ra.yPred)),
+        b: packBits(correctness(yTrue, rb.yPred)),
+      };
+    }),
+  };
 }

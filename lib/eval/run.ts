@@ -47,7 +47,7 @@ export async function runEval(
   const { model, meta } = await loadStudyModelOrCheckpoint(modelDir);
   try {
     const ds = await datasetFor(opts, opts.ds);
-    const { indices, info } = testIndicesFor(ds, meta, opts.limit);
+    const { indices, info } = testIndicesFor(ds, meta, opts.limit, opts);
     let recal: EvalResult['bnRecalibration'];
     if (opts.recalibrateBn !== undefined) {
       const rows = calibrationRowsFor(ds, meta, opts.recalibrateBn);
@@ -69,7 +69,10 @@ export async function runEval(
 
 /**
  * `fer compare`: McNemar's exact test of model A vs model B on the same test images, clean and
- * at each noise level with identical noise (same seeds). Both must share dataset and split.
+ * at each noise level with identical noise (same seeds), claim 3 on the informative band
+ * (paired bootstrap over images, `bootstrapResamples`, default 1000) and the per-image
+ * correctness of both. Both must share dataset and split. `recalibrateBn` re-estimates both
+ * models' BatchNorm statistics first; `dropLeakedTest` uses the de-leaked test set.
  */
 export async function runCompare(
   dirA: string,
@@ -86,25 +89,38 @@ export async function runCompare(
           `the models were tested on different splits (${a.meta.split}/${String(cfgSeed(a.meta))} vs ${b.meta.split}/${String(cfgSeed(b.meta))}); a paired test needs the same images`,
         );
       const ds = await datasetFor(opts, opts.ds);
-      const { indices, info } = testIndicesFor(ds, a.meta, opts.limit);
+      const { indices, info } = testIndicesFor(ds, a.meta, opts.limit, opts);
       testIndicesFor(ds, b.meta); // same dataset check for B
+      let recal: CompareResult['bnRecalibration'];
+      if (opts.recalibrateBn !== undefined) {
+        opts.log?.(`re-estimating BatchNorm statistics on ${opts.recalibrateBn} training images`);
+        recal = {
+          a: recalibrateBatchNorm(a.model, ds, calibrationRowsFor(ds, a.meta, opts.recalibrateBn)),
+          b: recalibrateBatchNorm(b.model, ds, calibrationRowsFor(ds, b.meta, opts.recalibrateBn)),
+        };
+      }
       const yTrue = Int32Array.from(indices, (i) => ds.labels[i]);
       const lv = {
         levels: levelsFor(opts),
         seeds: seedsFor(opts),
         batchSize: opts.batchSize,
-        cacheRoot: cacheRoot(opts),
+        // Re-estimated statistics are not in the weight files that key the cache.
+        cacheRoot: recal ? null : cacheRoot(opts),
       };
       opts.log?.(`predicting with ${modelNameOf(dirA)}`);
       const ra = await predictModel(a.model, dirA, ds, indices, lv);
       opts.log?.(`predicting with ${modelNameOf(dirB)}`);
       const rb = await predictModel(b.model, dirB, ds, indices, lv);
-      const r = compareResultFromRuns(
-        { dir: dirA, meta: a.meta, runs: ra.runs },
-        { dir: dirB, meta: b.meta, runs: rb.runs },
-        info,
-        yTrue,
-      );
+      const r: CompareResult = {
+        ...compareResultFromRuns(
+          { dir: dirA, meta: a.meta, runs: ra.runs },
+          { dir: dirB, meta: b.meta, runs: rb.runs },
+          info,
+          yTrue,
+          { bootstrapResamples: opts.bootstrapResamples },
+        ),
+        ...(recal ? { bnRecalibration: recal } : {}),
+      };
       if (opts.out) writeJsonAtomic(opts.out, r);
       return r;
     } finally {

@@ -235,3 +235,23 @@ export function aggregateSeeds(results: Record<string, number>[]): Record<string
   for (const k of keys) out[k] = spread(results.map((r) => r[k]));
   return out;
 }
+
+/**
+ * Pack 0/1 values into bytes (value i -> byte i >> 3, bit i & 7) and base64-encode them:
+ * a compact, JSON-safe record of per-image correctness (7,178 images -> 1,200 characters).
+ */
+export function packBits(bits: ArrayLike<number | boolean>): string {
+  const bytes = new Uint8Array(Math.ceil(bits.length / 8));
+  for (let i = 0; i < bits.length; i++) if (bits[i]) bytes[i >> 3] |= 1 << (i & 7);
+  return Buffer.from(bytes).toString('base64');
+}
+
+/** Inverse of `packBits` for `n` values. */
+export function unpackBits(encoded: string, n: number): Uint8Array {
+  const bytes = Buffer.from(encoded, 'base64');
+  if (bytes.length !== Math.ceil(n / 8))
+    throw new FerError(
+      `bitset holds ${bytes.length} bytes, expected ${Math.ceil(n / 8)} for ${n} values`,
+    );
+  return Uint8Array.from({ length: n }, (_, i) => (bytes[i >> 3] >> (i & 7)) & 1);
+}

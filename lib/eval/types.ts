@@ -8,6 +8,9 @@
  */
 import type { ConfigRecord } from '../config';
 import type { StudyModelMeta } from '../train/meta';
+import type { BandArea } from './band';
+import type { CalibrationSummary } from './calibration';
+import type { ConstantPredictorScore } from './collapse';
 
 /** Precision, recall and F1 of one class or one averaging. */
 export interface PRF {
@@ -126,6 +129,13 @@ export interface NoiseLevelResult {
   topClassShare: SpreadStat;
   /** The most-predicted class under the first seed. */
   topClass: number;
+  /**
+   * Predicted-label counts c_k per noise seed (in `seeds` order), k = 0..6. Absent in results
+   * written before it was recorded.
+   */
+  predictedCounts?: number[][];
+  /** Entropy in bits of the predicted-label distribution, over the noise seeds. */
+  entropyBits?: SpreadStat;
 }
 
 export interface Table34Result {
@@ -224,6 +234,11 @@ export interface EvalDataInfo {
   /** Size of the split's whole test set. */
   nTestFull: number;
   limited: boolean;
+  /**
+   * Present when the test rows whose exact pixels occur in train or val were dropped
+   * (`dropLeakedTest`); `nTestFull` is then the size of the de-leaked test set.
+   */
+  leakedTestDropped?: number;
 }
 
 /** `results/<model>/eval.json`. */
@@ -246,6 +261,10 @@ export interface EvalResult {
    * (`fer eval --recalibrate-bn N`), which the paper's recipe does not do.
    */
   bnRecalibration?: { layers: string[]; images: number };
+  /** NLL, ECE (15 bins) and reliability bins of the clean softmax outputs. */
+  calibration?: CalibrationSummary;
+  /** "Always class k" for each class k on the evaluated test images (lib/eval/collapse.ts). */
+  constantBaselines?: ConstantPredictorScore[];
 }
 
 /** McNemar CNN vs hybrid at one noise level, one test per noise seed. */
@@ -268,4 +287,41 @@ export interface CompareResult {
   config?: ConfigRecord;
   /** Level 0 (clean) first, then the noise levels. */
   levels: PairedLevelResult[];
+  /** Claim 3 on the informative band, paired over the same test images (lib/eval/band.ts). */
+  band?: CompareBand;
+  /**
+   * Per-image correctness of both models at every level and noise seed, so that paired
+   * analyses can be recomputed without the models: bit i of the bytes is image i
+   * (little-endian within each byte: byte i >> 3, bit i & 7), base64-encoded.
+   */
+  correctness?: {
+    encoding: 'bitset-lsb-base64';
+    runs: { level: number; seed: number; a: string; b: string }[];
+  };
+  /** Present when both models' BatchNorm statistics were re-estimated first. */
+  bnRecalibration?: {
+    a: { layers: string[]; images: number };
+    b: { layers: string[]; images: number };
+  };
+}
+
+/**
+ * Claim 3 judged on the informative band: the levels where A or B (mean over noise seeds) beats
+ * the best constant predictor, band measures of both, and paired bootstrap CIs of B - A.
+ */
+export interface CompareBand {
+  /** acc* = accuracy of the best constant predictor on these test images, and its class. */
+  threshold: number;
+  bestConstantClass: number;
+  levels: number[];
+  /** Levels where a model beats acc* again after a level where none did. */
+  excluded: number[];
+  /** Band measures; null when the band is empty. */
+  a: BandArea | null;
+  b: BandArea | null;
+  /** Percentile bootstrap CIs over test images; null when the band has fewer than 2 levels. */
+  aucDifference: ConfidenceInterval | null;
+  meanAccuracyDifference: ConfidenceInterval | null;
+  retentionDifference: ConfidenceInterval | null;
+  bootstrap: BootstrapSettings | null;
 }

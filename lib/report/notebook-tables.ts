@@ -117,7 +117,8 @@ export function noiseRows(
       const L = MODEL_LABEL[m];
       row[`${L} paper`] = paper;
       row[`${L} ours`] = s ? s.mean : null;
-      row[`${L} sd`] = s?.std ?? null;
+      // The spread over noise draws of one trained model: not replication.
+      row[`${L} sd over noise draws`] = s?.std ?? null;
       if (which === 'accuracy')
         row[`${L} 95 % CI`] = s ? ci(wilsonInterval(s.mean, e.table34.n)) : '—';
       row[`${L} top class`] = l
@@ -134,8 +135,8 @@ export function mcnemarRows(c: CompareResult): Row[] {
     'noise σ': pct(l.level),
     [`only ${c.a.name} right`]: l.tests.map((t) => t.b).join(' / '),
     [`only ${c.b.name} right`]: l.tests.map((t) => t.c).join(' / '),
-    'exact p per seed': l.tests.map((t) => pval(t.pValue)).join(' / '),
-    'seeds with p < 0.05': `${l.significantSeeds} of ${l.tests.length}`,
+    'exact p per noise draw': l.tests.map((t) => pval(t.pValue)).join(' / '),
+    'noise draws with p < 0.05': `${l.significantSeeds} of ${l.tests.length}`,
   }));
 }
 

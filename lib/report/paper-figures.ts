@@ -5,6 +5,8 @@
  * examples) needs the images and lives in ./data-figures.ts.
  */
 import { EMOTIONS } from '../data/classes';
+import { bestConstantPredictor, constantPredictorScoresFromSupport } from '../eval/collapse';
+import { seedGroups } from '../eval/seeds';
 import type { Averaging, EvalResult } from '../eval/types';
 import { PAPER, PAPER_TABLE_NOISE_LEVELS } from '../paper';
 import type { ModelName } from '../train/meta';
@@ -16,6 +18,7 @@ import {
   groupedBars,
   lineWithBand,
   type PlotlyFigure,
+  type PlotlyTrace,
 } from './figures';
 import { asPaperModel } from '../models/designs';
 
@@ -174,7 +177,47 @@ function noiseFigure(
   r: ResultsByModel,
   which: 'accuracy' | 'f1',
   f1Def: Exclude<Averaging, 'keras'>,
+  seedEvals: readonly EvalResult[] = [],
 ): PlotlyFigure {
+  const groups = seedGroups(seedEvals);
+  const seedTraces = models(r).flatMap((m) => {
+    const list = groups[m] ?? [];
+    if (list.length < 2) return [];
+    // The spread between independently trained models (replication), drawn apart from the
+    // noise-draw band: min and max over training seeds of the mean over noise draws.
+    const levels = (r[m] as EvalResult).table34.levels.filter((l) => l.level > 0);
+    const x = levels.map((l) => l.level * 100);
+    const vals = levels.map((l) =>
+      list.flatMap((e) => {
+        const s = e.table34.levels.find((q) => Math.abs(q.level - l.level) < 1e-9);
+        return s ? [which === 'accuracy' ? s.accuracy.mean : s.f1[f1Def].mean] : [];
+      }),
+    );
+    const name = `${MODEL_LABEL[m]}: range over ${list.length} training seeds`;
+    return [
+      {
+        type: 'scatter',
+        x,
+        y: vals.map((v) => Math.min(...v)),
+        mode: 'lines',
+        line: { color: OURS_COLOR[m], width: 1, dash: 'dot' },
+        legendgroup: name,
+        showlegend: false,
+        name: `${name} lower`,
+      },
+      {
+        type: 'scatter',
+        x,
+        y: vals.map((v) => Math.max(...v)),
+        mode: 'lines',
+        line: { color: OURS_COLOR[m], width: 1, dash: 'dot' },
+        fill: 'tonexty',
+        fillcolor: m === 'cnn' ? 'rgba(31,119,180,0.08)' : 'rgba(214,39,40,0.08)',
+        legendgroup: name,
+        name,
+      },
+    ] as PlotlyTrace[];
+  });
   const traces = models(r).flatMap((m) => {
     const res = r[m] as EvalResult;
     const levels = res.table34.levels.filter((l) => l.level > 0);
@@ -213,11 +256,35 @@ function noiseFigure(
       ),
     ];
   });
+  // Reference lines: what always answering one class scores on this test set (the best
+  // constant predictor and the class the first model collapses to at the highest level).
+  const first = r[models(r)[0]] as EvalResult;
+  const consts =
+    first.constantBaselines ??
+    constantPredictorScoresFromSupport(first.table1.report.perClass.map((c) => c.support));
+  const best = bestConstantPredictor(consts);
+  const lastLevel = first.table34.levels[first.table34.levels.length - 1];
+  const xs = [
+    PAPER_TABLE_NOISE_LEVELS[0] * 100,
+    PAPER_TABLE_NOISE_LEVELS[PAPER_TABLE_NOISE_LEVELS.length - 1] * 100,
+  ];
+  for (const k of [...new Set([best.cls, lastLevel?.topClass ?? best.cls])]) {
+    const c = consts[k];
+    const v = which === 'accuracy' ? c.accuracy : f1Def === 'macro' ? c.macroF1 : c.weightedF1;
+    traces.push(
+      ...lineWithBand(`always ${EMOTIONS[k]} (constant predictor)`, xs, [v, v], null, {
+        color: k === best.cls ? '#555555' : '#999999',
+        dash: 'dot',
+        marker: 'line-ew',
+      }),
+    );
+  }
+  traces.push(...seedTraces);
   const fig = which === 'accuracy' ? 'Fig. 5 · Accuracy' : `Fig. 6 · F1 (${f1Def})`;
   const bandText =
     which === 'accuracy'
-      ? 'band: 95 % Wilson CI ∪ noise-seed range'
-      : 'band: range over noise seeds';
+      ? 'shaded: 95 % Wilson CI ∪ range over noise draws'
+      : 'shaded: range over noise draws';
   return {
     data: traces,
     layout: baseLayout(`${fig} under Gaussian noise (${bandText})`, {
@@ -242,14 +309,20 @@ function noiseFigure(
   };
 }
 
-/** Fig. 5: accuracy against noise level. */
-export const fig5Accuracy = (r: ResultsByModel): PlotlyFigure =>
-  noiseFigure(r, 'accuracy', 'weighted');
+/**
+ * Fig. 5: accuracy against noise level; with several training seeds in `seedEvals`, their range
+ * is drawn as a dotted band beside the noise-draw band.
+ */
+export const fig5Accuracy = (
+  r: ResultsByModel,
+  seedEvals: readonly EvalResult[] = [],
+): PlotlyFigure => noiseFigure(r, 'accuracy', 'weighted', seedEvals);
 /** Fig. 6: F1 against noise level under one averaging (weighted reproduces Table 4's pattern). */
 export const fig6F1 = (
   r: ResultsByModel,
   def: Exclude<Averaging, 'keras'> = 'weighted',
-): PlotlyFigure => noiseFigure(r, 'f1', def);
+  seedEvals: readonly EvalResult[] = [],
+): PlotlyFigure => noiseFigure(r, 'f1', def, seedEvals);
 
 /** Fig. 7: simple vs complex emotions, accuracy and F1 (group averaging `def`), with CIs. */
 export function fig7Groups(
@@ -331,6 +404,7 @@ export function paperFigures(
     table4: Exclude<Averaging, 'keras'>;
     table5: 'macro' | 'weighted' | 'micro';
   },
+  seedEvals: readonly EvalResult[] = [],
 ): NamedFigure[] {
   const out: NamedFigure[] = [
     { name: 'fig1-metrics', title: 'Table 1 metrics', figure: fig1Metrics(r, defs.table1) },
@@ -339,8 +413,16 @@ export function paperFigures(
   if (withTiming) out.push({ name: 'fig2-time', title: 'Time per image', figure: fig2Time(r) });
   out.push(
     { name: 'fig3-params', title: 'Parameters', figure: fig3Params(r) },
-    { name: 'fig5-accuracy-noise', title: 'Accuracy under noise', figure: fig5Accuracy(r) },
-    { name: 'fig6-f1-noise', title: 'F1 under noise', figure: fig6F1(r, defs.table4) },
+    {
+      name: 'fig5-accuracy-noise',
+      title: 'Accuracy under noise',
+      figure: fig5Accuracy(r, seedEvals),
+    },
+    {
+      name: 'fig6-f1-noise',
+      title: 'F1 under noise',
+      figure: fig6F1(r, defs.table4, seedEvals),
+    },
     { name: 'fig7-groups', title: 'Emotion groups', figure: fig7Groups(r, defs.table5) },
   );
   for (const m of models(r))
@@ -349,5 +431,19 @@ export function paperFigures(
       title: `Confusion matrix ${MODEL_LABEL[m]}`,
       figure: confusionFigure(r[m] as EvalResult),
     });
+  const profiles = [...new Set(models(r).map((m) => (r[m] as EvalResult).model.meta.profile))];
+  if (profiles.some((x) => x !== 'paper')) for (const f of out) markScale(f, profiles);
   return out;
+}
+
+/**
+ * Say in a figure's title (and its listed title) that it shows models below paper scale, so a
+ * figure read on its own cannot be mistaken for the paper-scale result.
+ */
+export function markScale(f: NamedFigure, profiles: string[]): void {
+  const note = ` · ${profiles.join('/')}-profile models (not paper scale)`;
+  f.title += note;
+  const t = f.figure.layout.title;
+  if (t && typeof t === 'object' && typeof (t as { text?: unknown }).text === 'string')
+    (t as { text: string }).text += note;
 }

@@ -1,5 +1,5 @@
 /**
- * The report's "Robustness beyond the paper" section and its fig8-* figures, from
+ * The report's "Robustness beyond the paper" section and its figures (Figs. 8–13), from
  * results/robustness/*.json only (written by `fer robustness` and notebook 07). The section is
  * left out when that folder holds no results.
  */
@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import type { AugmentationResult, RobustnessResult } from '../eval/robustness-run';
 import { readJsonFile } from '../util/atomic';
 import { type Block, h, p, table } from './blocks';
-import type { NamedFigure } from './paper-figures';
+import { markScale, type NamedFigure } from './paper-figures';
 import {
   augmentationFigure,
   corruptionErrorBars,
@@ -71,41 +71,73 @@ export function loadRobustnessResults(resultsDir: string): RobustnessInputs | nu
   return augmentation ? { pair: [], models: [], augmentation } : null;
 }
 
-/** fig8-*: heat map, curves, CE bars, FER+, augmentation (those with data). */
+/**
+ * File names of the robustness figures, numbered after the paper's seven (notebook 07 exports
+ * its corruption examples under `examples`).
+ */
+export const ROBUSTNESS_FIGURE_NAMES = {
+  examples: 'fig8-corruption-examples',
+  heatmap: 'fig9-robustness-heatmap',
+  curves: 'fig10-robustness-curves',
+  ce: 'fig11-corruption-error',
+  ferplus: 'fig12-ferplus',
+  augmentation: 'fig13-noise-augmentation',
+} as const;
+
+/** Figs. 9–13: heat map, curves, CE bars, FER+, augmentation (those with data). */
 export function robustnessFigures(inp: RobustnessInputs): NamedFigure[] {
   const out: NamedFigure[] = [];
+  const N = ROBUSTNESS_FIGURE_NAMES;
   if (inp.pair.length === 2) {
     out.push(
       {
-        name: 'fig8-robustness-heatmap',
+        name: N.heatmap,
         title: 'Accuracy under corruption',
         figure: robustnessHeatmap(inp.pair),
       },
       {
-        name: 'fig8-robustness-curves',
+        name: N.curves,
         title: 'Accuracy vs severity',
         figure: robustnessCurves(inp.models),
       },
       {
-        name: 'fig8-corruption-error',
+        name: N.ce,
         title: 'CE and relative CE vs the CNN',
         figure: corruptionErrorBars(inp.models),
       },
     );
     if (inp.models.some((r) => r.ferplus))
       out.push({
-        name: 'fig8-ferplus',
+        name: N.ferplus,
         title: 'FER2013 vs FER+ labels',
         figure: ferPlusFigure(inp.models),
       });
   }
   if (inp.augmentation)
     out.push({
-      name: 'fig8-augmentation',
+      name: N.augmentation,
       title: 'Noise-augmented training',
       figure: augmentationFigure(inp.augmentation),
     });
+  for (const f of out) {
+    // "Fig. N · " from the file name, as the paper's own figures are titled.
+    const n = /^fig(\d+)-/.exec(f.name)?.[1];
+    const t = f.figure.layout.title as { text?: string } | undefined;
+    if (n && t && typeof t.text === 'string') t.text = `Fig. ${n} · ${t.text}`;
+  }
+  const profiles = inputProfiles(inp);
+  if (profiles.some((x) => x !== 'paper')) for (const f of out) markScale(f, profiles);
   return out;
+}
+
+/** The training profiles of every model the robustness results hold. */
+function inputProfiles(inp: RobustnessInputs): string[] {
+  return [
+    ...new Set([
+      ...inp.models.map((r) => r.model.meta.profile),
+      ...(inp.augmentation?.models.map((m) => m.meta.profile) ?? []),
+    ]),
+  ];
 }
 
 const f3 = (x: number): string => (Number.isFinite(x) ? x.toFixed(3) : '—');
@@ -206,7 +238,16 @@ function describeModels(models: RobustnessResult[]): string {
 
 /** The report section. */
 export function robustnessBlocks(inp: RobustnessInputs): Block[] {
-  const B: Block[] = [h(2, 'Robustness beyond the paper')];
+  const profiles = inputProfiles(inp);
+  const below = profiles.filter((x) => x !== 'paper');
+  const B: Block[] = [
+    h(
+      2,
+      below.length
+        ? `Robustness beyond the paper (${below.join('/')}-profile models, not paper scale)`
+        : 'Robustness beyond the paper',
+    ),
+  ];
   B.push(
     p(
       'The paper tests one corruption (Gaussian noise). Here both models also face salt-and-pepper noise, blur, a square occluder, brightness, contrast, JPEG compression and downscaling, 5 severities each (ImageNet-C protocol, `lib/data/corruptions.ts`), on the same test images with the same corruption seed. ' +

@@ -322,7 +322,7 @@ export async function evaluateStudy(
       { dir: b.dir, meta: b.meta, runs: runs[b.name] },
       info,
       yTrue,
-      opts.config,
+      { bootstrapResamples: opts.budget.bootstrapResamples, config: opts.config },
     );
     const files: string[] = [];
     for (const m of loaded) {
