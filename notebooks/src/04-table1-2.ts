@@ -88,6 +88,19 @@ await showFigure(fig1Metrics(r, t1Def));
 showTable(perClassRows(r), { caption: 'Precision, recall and F1 per emotion' });
 
 // %% [markdown]
+// ## Calibration
+//
+// How far the models' confidence matches their accuracy on the clean test set: negative
+// log-likelihood, expected calibration error over 15 equal-width confidence bins, and the
+// reliability bins (`lib/eval/calibration.ts`). Validation loss rose while validation accuracy
+// rose during training, so overconfidence is expected.
+
+// %%
+import { calibrationBlocks } from './.lib/report/analysis-report';
+import { renderMarkdown } from './.lib/report/blocks';
+showMarkdown(renderMarkdown(calibrationBlocks(r)));
+
+// %% [markdown]
 // ## Table 2 · Cost: parameters, FLOPs, size and time per image
 //
 // Time is measured on this machine's tfjs backend: the median (and 95th percentile) of 100

@@ -198,14 +198,15 @@ if (fpAny) {
 
 // %%
 import { exportFigures } from './.lib/report/export';
+import { ROBUSTNESS_FIGURE_NAMES } from './.lib/report/robustness-report';
 const exported = await exportFigures(
   [
-    { name: 'fig8-corruption-examples', figure: examples },
-    { name: 'fig8-robustness-heatmap', figure: heat },
-    { name: 'fig8-robustness-curves', figure: curves },
-    { name: 'fig8-corruption-error', figure: ceBars },
-    { name: 'fig8-augmentation', figure: augFig },
-    ...(fpAny ? [{ name: 'fig8-ferplus', figure: ferPlusFigure(all) }] : []),
+    { name: ROBUSTNESS_FIGURE_NAMES.examples, figure: examples },
+    { name: ROBUSTNESS_FIGURE_NAMES.heatmap, figure: heat },
+    { name: ROBUSTNESS_FIGURE_NAMES.curves, figure: curves },
+    { name: ROBUSTNESS_FIGURE_NAMES.ce, figure: ceBars },
+    { name: ROBUSTNESS_FIGURE_NAMES.augmentation, figure: augFig },
+    ...(fpAny ? [{ name: ROBUSTNESS_FIGURE_NAMES.ferplus, figure: ferPlusFigure(all) }] : []),
   ],
   env.figuresDir,
 );
