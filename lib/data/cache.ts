@@ -239,8 +239,10 @@ function writeOrWarn(
     return true;
   } catch (e) {
     const err = e instanceof FerError ? e : osErrorToFerError(e);
-    if (required) throw err ? new FerError(`could not write the cache: ${err.format()}`, target) : e;
-    const why = err ? err.format() : e instanceof Error ? e.message : String(e);
+    // Name the cache file once: the inner error may name it (or a folder above it) already.
+    const inner = err && err.file === target ? err.message : err?.format();
+    if (required) throw err ? new FerError(`could not write the cache: ${inner}`, target) : e;
+    const why = inner ?? (e instanceof Error ? e.message : String(e));
     log(`fer2013: could not write the cache: ${why}`);
     return false;
   }

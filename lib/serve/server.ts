@@ -13,6 +13,7 @@ import { portablePath } from '../env';
 import { PAPER, PAPER_TABLE_NOISE_LEVELS } from '../paper';
 import { MODEL_NAMES, type ModelName } from '../train/meta';
 import { FerError } from '../util/errors';
+import { osErrorToFerError } from '../util/os-error';
 import { bundleClient, WEB_ROOT } from './bundle';
 import { facesPayload, selectTestFaces, testRowsFor, type TestFaces } from './faces';
 import { loadServedModel, resolveModelDirs, type ServedModel } from './models';
@@ -285,7 +286,9 @@ export async function startServer(opts: ServeOptions = {}): Promise<RunningServe
       reject(
         e.code === 'EADDRINUSE'
           ? new FerError(`port ${port} on ${host} is in use; pick another with --port`)
-          : e,
+          : new FerError(
+              `cannot listen on ${host}:${port}: ${osErrorToFerError(e)?.message ?? e.message}`,
+            ),
       ),
     );
     server.listen(port, host, () => resolve());

@@ -44,7 +44,9 @@ function lstat(p: string): fs.Stats | null {
   try {
     return fs.lstatSync(p);
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    // ENOTDIR: a parent is a file; assertCreatable then names that parent.
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return null;
     throw new FerError(`cannot inspect: ${(e as Error).message}`, p);
   }
 }

@@ -120,18 +120,24 @@ export const dynamicsCommand: Command = {
     // Outputs before any work: the result file, and (when a per-frame CNN may be trained) its
     // model folder and checkpoint, locked like fer train's.
     checkOutputFile(cfg.out, 'emotion-dynamics');
-    if (frameModel === undefined) {
-      const ck = `${cfg.frameOut.replace(/[/\\]+$/, '')}.checkpoint`;
-      checkOutputDir(cfg.frameOut, 'model');
-      checkOutputDir(ck, 'checkpoint');
-      acquireLock(cfg.frameOut, 'model folder');
-      acquireLock(ck, 'checkpoint');
+    const locks: Array<() => void> = [];
+    let r: Awaited<ReturnType<typeof runDynamics>>;
+    try {
+      if (frameModel === undefined) {
+        const ck = `${cfg.frameOut.replace(/[/\\]+$/, '')}.checkpoint`;
+        checkOutputDir(cfg.frameOut, 'model');
+        checkOutputDir(ck, 'checkpoint');
+        locks.push(acquireLock(cfg.frameOut, 'model folder'));
+        locks.push(acquireLock(ck, 'checkpoint'));
+      }
+      r = await runDynamics(cfg, {
+        retrain: args.flags.has('retrain'),
+        log: (s) => console.error(s),
+        progress: every === undefined ? { every: 50 } : { every },
+      });
+    } finally {
+      locks.forEach((f) => f());
     }
-    const r = await runDynamics(cfg, {
-      retrain: args.flags.has('retrain'),
-      log: (s) => console.error(s),
-      progress: every === undefined ? { every: 50 } : { every },
-    });
     if (args.flags.has('json')) console.log(JSON.stringify(r, null, 2));
     else
       console.log(

@@ -147,7 +147,7 @@ export const trainCommand: Command = {
       console.log(modelSummary(m));
       return 0;
     }
-    claimOutputs(cfg.out, cfg.checkpointDir, {
+    const release = claimOutputs(cfg.out, cfg.checkpointDir, {
       resume: args.flags.has('resume'),
       overwrite: args.flags.has('overwrite'),
     });
@@ -174,6 +174,7 @@ export const trainCommand: Command = {
     } finally {
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
+      release();
     }
     return 0;
   },
@@ -182,13 +183,13 @@ export const trainCommand: Command = {
 /**
  * Before any data is loaded: --out and the checkpoint folder must be new, empty or of their
  * kind; both are locked for this process; an existing checkpoint or model is replaced only
- * with --overwrite (or continued with --resume).
+ * with --overwrite (or continued with --resume). Returns the locks' release.
  */
 function claimOutputs(
   out: string,
   checkpointDir: string,
   flags: { resume: boolean; overwrite: boolean },
-): void {
+): () => void {
   const a = path.resolve(out);
   const b = path.resolve(checkpointDir);
   const inside = (x: string, y: string): boolean => x === y || x.startsWith(y + path.sep);
@@ -196,18 +197,26 @@ function claimOutputs(
     throw new FerError(`--out and the checkpoint folder (${checkpointDir}) must be apart`, out);
   const outState = checkOutputDir(out, 'model');
   const ckState = checkOutputDir(checkpointDir, 'checkpoint');
-  acquireLock(out, 'model folder');
-  acquireLock(checkpointDir, 'checkpoint');
-  if (ckState === 'same-kind' && !flags.resume && !flags.overwrite)
-    throw new FerError(
-      `holds a checkpoint${epochsOf(checkpointDir)}; pass --resume to continue it or --overwrite to start afresh and replace it`,
-      checkpointDir,
-    );
-  if (outState === 'same-kind' && !flags.resume && !flags.overwrite)
-    throw new FerError(
-      'holds a trained model; pass --overwrite to replace it when this run finishes, or choose another --out',
-      out,
-    );
+  const locks: Array<() => void> = [];
+  const release = (): void => locks.splice(0).forEach((f) => f());
+  try {
+    locks.push(acquireLock(out, 'model folder'));
+    locks.push(acquireLock(checkpointDir, 'checkpoint'));
+    if (ckState === 'same-kind' && !flags.resume && !flags.overwrite)
+      throw new FerError(
+        `holds a checkpoint${epochsOf(checkpointDir)}; pass --resume to continue it or --overwrite to start afresh and replace it`,
+        checkpointDir,
+      );
+    if (outState === 'same-kind' && !flags.resume && !flags.overwrite)
+      throw new FerError(
+        'holds a trained model; pass --overwrite to replace it when this run finishes, or choose another --out',
+        out,
+      );
+  } catch (e) {
+    release();
+    throw e;
+  }
+  return release;
 }
 
 /** ' (3 epochs done)' from a checkpoint's state.json, or '' when it cannot be read. */
