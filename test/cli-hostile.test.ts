@@ -37,7 +37,7 @@ import { acquireLock, lockPath } from '../lib/util/lock';
 import { checkOutputDir, checkOutputFile } from '../lib/util/output-path';
 import { osErrorToFerError } from '../lib/util/os-error';
 import { Rng } from '../lib/util/rng';
-import { ferSync, nodeSync } from './fixtures/cli';
+import { ferChild, ferSync, nodeSync } from './fixtures/cli';
 import { tinyMeta, tinyModel } from './fixtures/tiny-model';
 import { saveTinyModels } from './web-fixtures';
 
@@ -478,6 +478,47 @@ describe('cli: hostile and careless input to every command', function () {
         /robustness[/\\]cnn\.json: holds the result of models\/cnn/,
       );
       assert.equal(fs.readFileSync(paper, 'utf8'), text);
+    });
+  });
+
+  describe('two real trainings on one --out (CLI child processes)', () => {
+    it("the second is refused naming the first's PID; after a SIGKILL the lock is taken over", async () => {
+      const data = path.join(tmp, 'train.csv');
+      writeFerCsv(data, syntheticFer({ n: 200, seed: 5 }));
+      const out = path.join(tmp, 'two');
+      const args = (...more: string[]): string[] => [
+        'train', '--model', 'cnn', '--width', '0.125', '--limit-train', '32', '--limit-val', '16',
+        '--batch-size', '32', '--backend', 'wasm', '--csv', data, '--cache-dir', path.join(tmp, 'cache'),
+        '--out', out, '--log-every', '1', ...more,
+      ]; // prettier-ignore
+      let second: ReturnType<typeof ferSync> | null = null;
+      const first = await ferChild(args('--epochs', '500', '--seed', '1'), {
+        onStderr: (all, kill) => {
+          // Training has begun (the lock is held): start the other one, then kill this one.
+          if (second === null && /up to 500 epochs/.test(all)) {
+            second = ferSync(args('--epochs', '1', '--seed', '2'));
+            kill('SIGKILL');
+          }
+        },
+      });
+      assert.equal(first.signal, 'SIGKILL');
+      assert.ok(second !== null, first.stderr);
+      const s = second as ReturnType<typeof ferSync>;
+      assert.equal(s.code, 1, s.err);
+      assert.match(s.err.trim(), /in use by a running training \(PID \d+/);
+      assert.equal(s.err.trim().split('\n').length, 1, s.err);
+      // The killed run's lock is stale: the next run takes it over, finishes and releases it.
+      assert.ok(fs.existsSync(lockPath(out)));
+      const third = ferSync(args('--epochs', '1', '--seed', '2', '--overwrite'));
+      assert.equal(third.code, 0, third.err);
+      assert.match(third.err, /saved /);
+      assert.ok(!fs.existsSync(lockPath(out)) && !fs.existsSync(lockPath(`${out}.checkpoint`)));
+      // A fresh run over the finished model without --overwrite is refused, the model kept.
+      const weights = fs.readFileSync(path.join(out, 'weights.bin'));
+      const fourth = ferSync(args('--epochs', '1'));
+      assert.equal(fourth.code, 1);
+      assert.match(fourth.err, /holds a trained model; pass --overwrite/);
+      assert.ok(fs.readFileSync(path.join(out, 'weights.bin')).equals(weights));
     });
   });
 
