@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { FerError } from './errors';
 import { isProcessAlive } from './lock';
+import { oneLine } from './os-error';
 
 /** A temp name in the same directory, so the final rename is atomic on one filesystem. */
 export function tempPath(target: string): string {
@@ -77,7 +78,8 @@ export function readJsonFile<T>(file: string): T {
   try {
     return JSON.parse(fs.readFileSync(file, 'utf8')) as T;
   } catch (e) {
-    throw new FerError(`not valid JSON: ${(e as Error).message}`, file);
+    // V8 quotes the offending text, newlines included: keep the message on one line.
+    throw new FerError(`not valid JSON: ${oneLine((e as Error).message, 200)}`, file);
   }
 }
 
