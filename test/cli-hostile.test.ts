@@ -533,7 +533,7 @@ describe('cli: hostile and careless input to every command', function () {
         path.join(r, 'cnn-lstm-quick', 'eval.json'),
       );
       assert.equal(
-        defaultEvalPath('models/cnn', { recalibrateBn: 2000 }),
+        defaultEvalPath('models/cnn', { recalibrateBn: 4000 }),
         path.join(r, 'cnn', 'eval-bn-recalibrated.json'),
       );
       assert.equal(
@@ -553,6 +553,10 @@ describe('cli: hostile and careless input to every command', function () {
         path.basename(defaultEvalPath('models/cnn', v));
       assert.equal(p({ limit: 2000 }), 'eval-limit2000.json');
       assert.equal(p({ noise: 'none' }), 'eval-clean.json');
+      assert.equal(
+        path.basename(defaultEvalPath('models/cnn', { recalibrateBn: 500, limit: 100 })),
+        'eval-bn-recalibrated-n500-limit100.json',
+      );
       assert.equal(
         p({ noiseSeeds: 1, bootstrapResamples: 200, timing: false }),
         'eval-seeds1-boot200-notiming.json',

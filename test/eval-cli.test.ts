@@ -127,7 +127,7 @@ describe('fer eval / fer compare on saved tiny models', function () {
       assert.equal(r.code, 0, r.err);
       // The settings that differ from the full evaluation are in the name.
       assert.deepEqual(fs.readdirSync(path.join(results, 'bn')), [
-        'eval-bn-recalibrated-clean-boot0-notiming.json',
+        'eval-bn-recalibrated-n30-clean-boot0-notiming.json',
       ]);
     });
   });

@@ -65,6 +65,8 @@ export interface EvalVariant {
  */
 export function variantSuffix(v: EvalVariant): string {
   const p: string[] = [];
+  if (v.recalibrateBn !== undefined && v.recalibrateBn !== RECALIBRATE_BN_IMAGES)
+    p.push(`n${v.recalibrateBn}`);
   if (v.limit !== undefined && v.limit > 0) p.push(`limit${v.limit}`);
   if (v.noise === 'none') p.push('clean');
   else if (v.noiseSeeds !== undefined && v.noiseSeeds !== 3) p.push(`seeds${v.noiseSeeds}`);
@@ -74,9 +76,13 @@ export function variantSuffix(v: EvalVariant): string {
   return p.map((x) => `-${x}`).join('');
 }
 
+/** The BatchNorm re-estimation sample of the README's recipe (`--recalibrate-bn 4000`). */
+export const RECALIBRATE_BN_IMAGES = 4000;
+
 /**
  * results/<resultKey>/eval<suffix>.json; with BatchNorm re-estimation
- * eval-bn-recalibrated<suffix>.json (the sample size is recorded inside).
+ * eval-bn-recalibrated<suffix>.json, where another sample size than the recipe's 4000 images is
+ * part of the suffix (-n1000).
  */
 export function defaultEvalPath(modelDir: string, v: EvalVariant = {}): string {
   const base = v.recalibrateBn === undefined ? 'eval' : 'eval-bn-recalibrated';

@@ -17,7 +17,8 @@ const USAGE = `usage:
       beside the paper's numbers. --limit evaluates a stratified subset of N test images.
       --recalibrate-bn N first re-estimates every BatchNorm layer's moving mean and variance
       on N of the model's training images (dropout off; not the paper's recipe, which keeps the
-      statistics from training) and writes eval-bn-recalibrated.json instead, beside eval.json.
+      statistics from training) and writes eval-bn-recalibrated.json instead, beside eval.json
+      (for N = 4000, the README's recipe; eval-bn-recalibrated-n<N>.json for another N).
       Writes results/<model>/eval.json (or --out) with meta.json embedded, and prints
       readable tables (the JSON instead with --json). <model> names the folder: models/<x> and
       runs/<x> give <x>, models/quick/cnn gives quick-cnn. A run that differs from the full
