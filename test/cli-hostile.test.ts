@@ -25,6 +25,7 @@ import type { Command } from '../lib/cli/registry';
 import { cachePathFor, loadFer2013, parseFer2013Csv, type FerDataset } from '../lib/data';
 import { defaultComparePath, defaultEvalPath, resultKey } from '../lib/eval/run';
 import { startServer, type RunningServer } from '../lib/serve';
+import { hostNames } from '../lib/serve/server';
 import { resolveTrainConfig, saveStudyModel } from '../lib/train';
 import { loadCheckpoint, saveCheckpoint, CHECKPOINT_VERSION } from '../lib/train/checkpoint';
 import { loadCheckpointModel } from '../lib/train/interim';
@@ -919,6 +920,15 @@ describe('cli: hostile and careless input to every command', function () {
         sock.on('error', reject);
       });
       assert.match(raw, /^HTTP\/1\.[01] 421/);
+    });
+
+    it("bound to every interface, it also answers to this machine's own names, never others", () => {
+      const local = hostNames('127.0.0.1', '127.0.0.1');
+      assert.deepEqual(local, ['localhost', '127.0.0.1', '[::1]']);
+      const all = hostNames('0.0.0.0', '0.0.0.0');
+      assert.ok(all.includes(os.hostname()));
+      assert.ok(!all.some((h) => /evil|example/.test(h)));
+      assert.ok(hostNames('::1', '::1').includes('[::1]'));
     });
 
     it('serves no absolute path in meta.json or /api/models.json', async () => {

@@ -5,6 +5,7 @@
  */
 import * as fs from 'node:fs';
 import * as http from 'node:http';
+import * as os from 'node:os';
 import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
 import { loadFer2013 } from '../data';
@@ -169,6 +170,22 @@ function streamFile(
   });
 }
 
+/**
+ * The Host names (without port) the server answers to: the loopback names, the bound host and,
+ * when bound to every interface (0.0.0.0, ::), this machine's name and interface addresses.
+ * A rebinding attacker's own domain name is never among them.
+ */
+export function hostNames(host: string, boundAddress: string): string[] {
+  const br = (h: string): string => (h.includes(':') && !h.startsWith('[') ? `[${h}]` : h);
+  const names = ['localhost', '127.0.0.1', '[::1]', br(host), br(boundAddress)];
+  if (host === '0.0.0.0' || host === '::' || host === '[::]') {
+    names.push(os.hostname());
+    for (const list of Object.values(os.networkInterfaces()))
+      for (const a of list ?? []) names.push(br(a.address));
+  }
+  return [...new Set(names)];
+}
+
 /** A path for the page: repository-relative, else the last component (never absolute). */
 export function shownPath(p: string): string {
   const rel = portablePath(p);
@@ -295,9 +312,7 @@ export async function startServer(opts: ServeOptions = {}): Promise<RunningServe
   });
   const addr = server.address() as AddressInfo;
   const urlHost = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
-  const bound = host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
-  for (const h of ['localhost', '127.0.0.1', '[::1]', bound, urlHost])
-    allowedHosts.add(`${h.toLowerCase()}:${addr.port}`);
+  for (const h of hostNames(host, urlHost)) allowedHosts.add(`${h.toLowerCase()}:${addr.port}`);
   return {
     url: `http://${urlHost}:${addr.port}/`,
     models,
