@@ -100,7 +100,10 @@ describe('interim models: an unfinished run evaluated from its checkpoint', func
     assert.equal(r.code, 0, r.err);
     assert.match(r.out, /INTERIM/);
     const saved = JSON.parse(
-      fs.readFileSync(path.join(results, path.basename(ckpt), 'eval.json'), 'utf8'),
+      fs.readFileSync(
+        path.join(results, path.basename(ckpt), 'eval-clean-boot0-notiming.json'),
+        'utf8',
+      ),
     ) as EvalResult;
     assert.equal(saved.model.meta.interim?.epochsDone, 2);
   });

@@ -12,8 +12,10 @@
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { writeFileAtomic } from '../util/atomic';
+import { cleanStaleTemps, writeFileAtomic } from '../util/atomic';
 import { FerError } from '../util/errors';
+import { osErrorToFerError } from '../util/os-error';
+import { checkCacheFile } from '../util/output-path';
 import { PIXELS_PER_IMAGE, USAGES } from './classes';
 import { hashFerSource, parseFer2013Csv } from './csv';
 import { ORIGINAL_SHA256, type FerDataset } from './dataset';
@@ -161,6 +163,8 @@ export interface LoadOptions {
   rebuild?: boolean;
   /** Progress messages (e.g. console.error). */
   log?: (s: string) => void;
+  /** A cache that cannot be written is an error (`fer data prepare`), not a warning. */
+  requireCache?: boolean;
 }
 
 /**
@@ -180,6 +184,9 @@ export async function loadFer2013(opts: LoadOptions = {}): Promise<FerDataset> {
     throw new FerError('no such file', csv);
   }
   const target = cachePathFor(csv, opts.cacheDir);
+  // Temp files of a killed build (`.tmp-fer2013-<key>.bin-<pid>-<ms>`) whose process is gone.
+  cleanStaleTemps(target);
+  const tryWrite = (f: () => void): boolean => writeOrWarn(target, f, log, opts.requireCache);
   const header = opts.rebuild ? undefined : readCacheHeader(target);
   if (header) {
     const sameStat =
@@ -195,7 +202,7 @@ export async function loadFer2013(opts: LoadOptions = {}): Promise<FerDataset> {
       const sha = await hashFerSource(csv);
       if (sha === header.sourceSha256) {
         const ds = readCache(target, csv);
-        tryWrite(() => writeCache(target, ds, st), log);
+        tryWrite(() => writeCache(target, ds, st));
         return ds;
       }
       log(`fer2013: source hash differs from the cache's; rebuilding`);
@@ -212,17 +219,31 @@ export async function loadFer2013(opts: LoadOptions = {}): Promise<FerDataset> {
     `fer2013: ${ds.n} rows in ${((Date.now() - t0) / 1000).toFixed(1)} s, sha256 ${ds.sha256}` +
       (ds.original ? ' (the original file)' : ' (NOT the original Kaggle file)'),
   );
-  if (tryWrite(() => writeCache(target, ds, st), log)) log(`fer2013: cached to ${target}`);
+  if (tryWrite(() => writeCache(target, ds, st))) log(`fer2013: cached to ${target}`);
   return ds;
 }
 
-/** A cache that cannot be written (read-only checkout) is a warning, not a failure. */
-function tryWrite(f: () => void, log: (s: string) => void): boolean {
+/**
+ * A cache that cannot be written (read-only checkout, full disk) is a warning, not a failure,
+ * unless `required`; a foreign file in the cache's place is never replaced.
+ */
+function writeOrWarn(
+  target: string,
+  f: () => void,
+  log: (s: string) => void,
+  required = false,
+): boolean {
   try {
+    checkCacheFile(target, MAGIC);
     f();
     return true;
   } catch (e) {
-    log(`fer2013: could not write the cache: ${e instanceof Error ? e.message : String(e)}`);
+    const err = e instanceof FerError ? e : osErrorToFerError(e);
+    // Name the cache file once: the inner error may name it (or a folder above it) already.
+    const inner = err && err.file === target ? err.message : err?.format();
+    if (required) throw err ? new FerError(`could not write the cache: ${inner}`, target) : e;
+    const why = inner ?? (e instanceof Error ? e.message : String(e));
+    log(`fer2013: could not write the cache: ${why}`);
     return false;
   }
 }

@@ -6,6 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { MODEL_NAMES, type ModelName, type StudyModelMeta } from '../train/meta';
 import { FerError } from '../util/errors';
+import { oneLine } from '../util/os-error';
 
 /** Folders tried, in order, when no --models is given (relative to the repository root). */
 export const DEFAULT_MODEL_DIRS: Record<ModelName, string[]> = {
@@ -55,9 +56,12 @@ export function loadServedModel(name: ModelName, dir: string): ServedModel {
   try {
     parsed = JSON.parse(fs.readFileSync(modelJson, 'utf8'));
   } catch (e) {
-    throw new FerError(`not a readable tfjs model.json (${(e as Error).message})`, modelJson);
+    throw new FerError(
+      `not a readable tfjs model.json (${oneLine((e as Error).message, 200)})`,
+      modelJson,
+    );
   }
-  if (!parsed.modelTopology || !Array.isArray(parsed.weightsManifest))
+  if (!parsed || !parsed.modelTopology || !Array.isArray(parsed.weightsManifest))
     throw new FerError(
       'not a tfjs layers model (modelTopology or weightsManifest missing)',
       modelJson,
@@ -68,8 +72,10 @@ export function loadServedModel(name: ModelName, dir: string): ServedModel {
       // Shards must sit beside model.json: a path like ../x would let the page read elsewhere.
       if (typeof p !== 'string' || !/^[\w][\w.-]*$/.test(p) || p.includes('..'))
         throw new FerError(`weight shard path '${String(p)}' is not a plain file name`, modelJson);
-      if (!fs.existsSync(path.join(dir, p)))
-        throw new FerError(`weight shard '${p}' is missing`, modelJson);
+      const st = fs.statSync(path.join(dir, p), { throwIfNoEntry: false });
+      if (!st) throw new FerError(`weight shard '${p}' is missing`, modelJson);
+      if (!st.isFile())
+        throw new FerError(`weight shard '${p}' is not a regular file`, path.join(dir, p));
       files.push(p);
     }
   let meta: StudyModelMeta | null = null;
@@ -78,8 +84,13 @@ export function loadServedModel(name: ModelName, dir: string): ServedModel {
     try {
       meta = JSON.parse(fs.readFileSync(metaPath, 'utf8')) as StudyModelMeta;
     } catch (e) {
-      throw new FerError(`not valid JSON (${(e as Error).message})`, metaPath);
+      throw new FerError(`not valid JSON (${oneLine((e as Error).message, 200)})`, metaPath);
     }
+    if (meta === null || typeof meta !== 'object' || Array.isArray(meta))
+      throw new FerError(
+        `model metadata must be a JSON object, got ${JSON.stringify(meta)}`,
+        metaPath,
+      );
     files.push('meta.json');
   }
   return { name, dir, meta, files };

@@ -5,13 +5,16 @@
  */
 import * as fs from 'node:fs';
 import * as http from 'node:http';
+import * as os from 'node:os';
 import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
 import { loadFer2013 } from '../data';
 import type { FerDataset } from '../data';
+import { portablePath } from '../env';
 import { PAPER, PAPER_TABLE_NOISE_LEVELS } from '../paper';
 import { MODEL_NAMES, type ModelName } from '../train/meta';
 import { FerError } from '../util/errors';
+import { osErrorToFerError } from '../util/os-error';
 import { bundleClient, WEB_ROOT } from './bundle';
 import { facesPayload, selectTestFaces, testRowsFor, type TestFaces } from './faces';
 import { loadServedModel, resolveModelDirs, type ServedModel } from './models';
@@ -135,6 +138,72 @@ export function safePath(rawUrl: string): string | null {
   return decoded;
 }
 
+/**
+ * Streams a file (no whole-file buffer per request): stat first, so only a regular file is
+ * sent, with its length; a read error mid-way ends the connection.
+ */
+function streamFile(
+  file: string,
+  type: string,
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+  send: (status: number, body: string) => void,
+): void {
+  fs.stat(file, (err, st) => {
+    if (err || !st.isFile()) return send(404, 'not found\n');
+    res.writeHead(200, {
+      'Content-Type': type,
+      'Content-Length': st.size,
+      'Cache-Control': 'no-cache',
+      'X-Content-Type-Options': 'nosniff',
+      'Content-Security-Policy': CSP,
+    });
+    if (req.method === 'HEAD') return void res.end();
+    const stream = fs.createReadStream(file, { start: 0, end: Math.max(0, st.size - 1) });
+    if (st.size === 0) {
+      stream.destroy();
+      return void res.end();
+    }
+    stream.on('error', () => res.destroy());
+    res.on('close', () => stream.destroy());
+    stream.pipe(res);
+  });
+}
+
+/**
+ * The Host names (without port) the server answers to: the loopback names, the bound host and,
+ * when bound to every interface (0.0.0.0, ::), this machine's name and interface addresses.
+ * A rebinding attacker's own domain name is never among them.
+ */
+export function hostNames(host: string, boundAddress: string): string[] {
+  const br = (h: string): string => (h.includes(':') && !h.startsWith('[') ? `[${h}]` : h);
+  const names = ['localhost', '127.0.0.1', '[::1]', br(host), br(boundAddress)];
+  if (host === '0.0.0.0' || host === '::' || host === '[::]') {
+    names.push(os.hostname());
+    for (const list of Object.values(os.networkInterfaces()))
+      for (const a of list ?? []) names.push(br(a.address));
+  }
+  return [...new Set(names)];
+}
+
+/** A path for the page: repository-relative, else the last component (never absolute). */
+export function shownPath(p: string): string {
+  const rel = portablePath(p);
+  return path.isAbsolute(rel) ? path.basename(rel) : rel;
+}
+
+/** A copy of `v` in which every absolute path string is shown as shownPath does. */
+export function withoutAbsolutePaths<T>(v: T): T {
+  const walk = (x: unknown): unknown => {
+    if (typeof x === 'string') return path.isAbsolute(x) ? shownPath(x) : x;
+    if (Array.isArray(x)) return x.map(walk);
+    if (x !== null && typeof x === 'object')
+      return Object.fromEntries(Object.entries(x).map(([k, y]) => [k, walk(y)]));
+    return x;
+  };
+  return walk(v) as T;
+}
+
 async function loadFaces(
   opts: ServeOptions,
   models: Record<ModelName, ServedModel>,
@@ -175,7 +244,13 @@ export async function startServer(opts: ServeOptions = {}): Promise<RunningServe
     routes.set(url, { file: vendorFile(pkg, file), type: typeOf(file) });
   for (const m of Object.values(models))
     for (const f of m.files)
-      routes.set(`/models/${m.name}/${f}`, { file: path.join(m.dir, f), type: typeOf(f) });
+      routes.set(
+        `/models/${m.name}/${f}`,
+        // meta.json is served rewritten: the training machine's absolute paths stay here.
+        f === 'meta.json' && m.meta
+          ? json(withoutAbsolutePaths(m.meta))
+          : { file: path.join(m.dir, f), type: typeOf(f) },
+      );
   routes.set('/api/faces.json', json(facesPayload(faces)));
   routes.set('/api/paper.json', json({ source: 'lib/paper.ts', points: paperPoints() }));
   routes.set(
@@ -184,12 +259,18 @@ export async function startServer(opts: ServeOptions = {}): Promise<RunningServe
       Object.fromEntries(
         Object.values(models).map((m) => [
           m.name,
-          { url: `/models/${m.name}/model.json`, dir: m.dir, meta: m.meta },
+          {
+            url: `/models/${m.name}/model.json`,
+            dir: shownPath(m.dir),
+            meta: withoutAbsolutePaths(m.meta),
+          },
         ]),
       ),
     ),
   );
 
+  // Filled in once the port is known: the Host values this server answers to.
+  const allowedHosts = new Set<string>();
   const server = http.createServer((req, res) => {
     const send = (
       status: number,
@@ -205,28 +286,33 @@ export async function startServer(opts: ServeOptions = {}): Promise<RunningServe
       });
       res.end(req.method === 'HEAD' ? undefined : body);
     };
+    // DNS rebinding: a page of another origin that resolves its name to this machine sends its
+    // own name in Host; only this server's own names are answered.
+    if (!allowedHosts.has((req.headers.host ?? '').toLowerCase()))
+      return send(421, 'misdirected request: unknown Host\n');
     if (req.method !== 'GET' && req.method !== 'HEAD') return send(405, 'method not allowed\n');
     const p = safePath(req.url ?? '/');
     if (p === null) return send(400, 'bad path\n');
     const route = routes.get(p);
     if (!route) return send(404, 'not found\n');
     if ('body' in route) return send(200, route.body, route.type);
-    fs.readFile(route.file, (err, data) =>
-      err ? send(404, 'not found\n') : send(200, data, route.type),
-    );
+    streamFile(route.file, route.type, req, res, send);
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', (e: NodeJS.ErrnoException) =>
       reject(
         e.code === 'EADDRINUSE'
           ? new FerError(`port ${port} on ${host} is in use; pick another with --port`)
-          : e,
+          : new FerError(
+              `cannot listen on ${host}:${port}: ${osErrorToFerError(e)?.message ?? e.message}`,
+            ),
       ),
     );
     server.listen(port, host, () => resolve());
   });
   const addr = server.address() as AddressInfo;
   const urlHost = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
+  for (const h of hostNames(host, urlHost)) allowedHosts.add(`${h.toLowerCase()}:${addr.port}`);
   return {
     url: `http://${urlHost}:${addr.port}/`,
     models,

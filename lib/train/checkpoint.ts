@@ -15,8 +15,11 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { writeDirAtomic } from '../util/atomic';
+import { cleanStaleTemps, writeDirAtomic } from '../util/atomic';
 import { FerError } from '../util/errors';
+import { oneLine } from '../util/os-error';
+import { checkOutputDir } from '../util/output-path';
+import { regularFileSize } from './io';
 import type { RngState } from '../util/rng';
 import type { TrainConfig } from './config';
 
@@ -124,13 +127,19 @@ export async function saveCheckpoint(
   const o = await encode(optimizer.map((t, i) => ({ name: `o${i}`, tensor: t.tensor })));
   const b = best ? await encode(named(best, 'b')) : null;
   const specs = { weights: w.specs, optimizer: o.specs, best: b?.specs ?? null };
-  await writeDirAtomic(dir, (tmp) => {
-    fs.writeFileSync(path.join(tmp, 'weights.bin'), w.data);
-    fs.writeFileSync(path.join(tmp, 'optimizer.bin'), o.data);
-    if (b) fs.writeFileSync(path.join(tmp, 'best.bin'), b.data);
-    fs.writeFileSync(path.join(tmp, 'train-log.jsonl'), historyJsonl(state.history));
-    fs.writeFileSync(path.join(tmp, STATE), JSON.stringify({ ...state, specs }, null, 1) + '\n');
-  });
+  // Only a checkpoint (or nothing) is ever replaced, checked again at the swap.
+  checkOutputDir(dir, 'checkpoint');
+  await writeDirAtomic(
+    dir,
+    (tmp) => {
+      fs.writeFileSync(path.join(tmp, 'weights.bin'), w.data);
+      fs.writeFileSync(path.join(tmp, 'optimizer.bin'), o.data);
+      if (b) fs.writeFileSync(path.join(tmp, 'best.bin'), b.data);
+      fs.writeFileSync(path.join(tmp, 'train-log.jsonl'), historyJsonl(state.history));
+      fs.writeFileSync(path.join(tmp, STATE), JSON.stringify({ ...state, specs }, null, 1) + '\n');
+    },
+    (target) => checkOutputDir(target, 'checkpoint'),
+  );
 }
 
 export function historyJsonl(history: EpochLog[]): string {
@@ -140,35 +149,30 @@ export function historyJsonl(history: EpochLog[]): string {
 /**
  * writeDirAtomic renames the old folder aside before moving the new one in; a kill between
  * the two renames leaves only `.tmp-<name>-<pid>-<ms>.old`. Put the newest such folder back,
- * and delete half-written temp folders.
+ * and delete half-written temp folders of dead processes (a live writer's are left alone).
  */
 export function recoverCheckpointDir(dir: string): void {
-  const parent = path.dirname(dir);
-  const base = path.basename(dir);
-  if (!fs.existsSync(parent)) return;
-  const prefix = `.tmp-${base}-`;
-  const leftovers = fs.readdirSync(parent).filter((f) => f.startsWith(prefix));
-  const olds = leftovers.filter((f) => f.endsWith('.old')).sort();
-  if (!fs.existsSync(dir) && olds.length > 0) fs.renameSync(path.join(parent, olds.pop()!), dir);
-  for (const f of leftovers)
-    if (fs.existsSync(path.join(parent, f)))
-      fs.rmSync(path.join(parent, f), { recursive: true, force: true });
+  cleanStaleTemps(dir);
 }
 
 function readBin(dir: string, name: string, specs: tf.io.WeightsManifestEntry[]): tf.Tensor[] {
   const file = path.join(dir, name);
+  if (!Array.isArray(specs) || specs.some((s) => !Array.isArray(s?.shape)))
+    throw new FerError(
+      `state.json's weight specs for ${name} are malformed`,
+      path.join(dir, STATE),
+    );
+  const need = specs.reduce((n, s) => n + s.shape.reduce((a, b) => a * b, 1) * 4, 0);
+  // Size first: a FIFO or a link to /dev/zero is refused instead of read forever.
+  const size = regularFileSize(file, 'checkpoint file');
+  if (size !== need)
+    throw new FerError(`checkpoint file is ${size} bytes, expected ${need} (damaged?)`, file);
   let buf: Buffer;
   try {
     buf = fs.readFileSync(file);
-  } catch {
-    throw new FerError('checkpoint file missing or unreadable', file);
+  } catch (e) {
+    throw new FerError(`checkpoint file unreadable: ${oneLine((e as Error).message, 200)}`, file);
   }
-  const need = specs.reduce((n, s) => n + s.shape.reduce((a, b) => a * b, 1) * 4, 0);
-  if (buf.byteLength !== need)
-    throw new FerError(
-      `checkpoint file is ${buf.byteLength} bytes, expected ${need} (damaged?)`,
-      file,
-    );
   const map = tf.io.decodeWeights(
     buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength) as ArrayBuffer,
     specs,
@@ -195,9 +199,17 @@ export function loadCheckpoint(dir: string, opts: { recover?: boolean } = {}): C
   try {
     raw = JSON.parse(fs.readFileSync(file, 'utf8'));
   } catch (e) {
-    throw new FerError(`unreadable checkpoint state: ${(e as Error).message}`, file);
+    throw new FerError(`unreadable checkpoint state: ${oneLine((e as Error).message, 200)}`, file);
   }
-  if (raw?.version !== CHECKPOINT_VERSION || !raw.specs || !Array.isArray(raw.history))
+  if (
+    raw === null ||
+    typeof raw !== 'object' ||
+    raw.version !== CHECKPOINT_VERSION ||
+    !raw.specs ||
+    !Array.isArray(raw.history) ||
+    typeof raw.config !== 'object' ||
+    raw.config === null
+  )
     throw new FerError(`not a version ${CHECKPOINT_VERSION} checkpoint`, file);
   const { specs, ...state } = raw;
   const weights = readBin(dir, 'weights.bin', specs.weights);

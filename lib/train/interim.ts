@@ -10,7 +10,7 @@ import { portablePath } from '../env';
 import { FerError } from '../util/errors';
 import { loadCheckpoint, STATE, type Checkpoint } from './checkpoint';
 import { loadStudyModel, MODEL_JSON } from './io';
-import type { StudyModelMeta } from './meta';
+import { MODEL_NAMES, type StudyModelMeta } from './meta';
 import { modelFor, studyMeta } from './train';
 
 /** A training checkpoint folder (state.json) rather than a saved model (model.json). */
@@ -33,7 +33,30 @@ export function loadCheckpointModel(dir: string): {
     tf.dispose(ck.best ?? []);
     throw new FerError('the run has not finished an epoch yet: no best weights to evaluate', dir);
   }
+  if (!(MODEL_NAMES as readonly string[]).includes(String(state.config.model))) {
+    tf.dispose(ck.best);
+    throw new FerError(
+      `unknown architecture '${String(state.config.model)}'`,
+      path.join(dir, STATE),
+    );
+  }
   const model = modelFor(state.config);
+  // Compare shapes first: tfjs's own mismatch error prints whole tensors.
+  const want = model.weights.map((w) => w.shape.join('x'));
+  const have = ck.best.map((t) => t.shape.join('x'));
+  const bad = want.findIndex((s, i) => s !== have[i]);
+  if (want.length !== have.length || bad >= 0) {
+    model.dispose();
+    tf.dispose(ck.best);
+    throw new FerError(
+      `the weights do not fit the '${state.config.model}' model state.json names (` +
+        (want.length !== have.length
+          ? `${have.length} tensors, the model has ${want.length}`
+          : `tensor ${bad} is ${have[bad]}, the model needs ${want[bad]}`) +
+        '): state.json and best.bin belong to different runs',
+      path.join(dir, STATE),
+    );
+  }
   model.setWeights(ck.best);
   tf.dispose(ck.best);
   const meta = studyMeta(model, state.config, state, state.backend, 0, null);

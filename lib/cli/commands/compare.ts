@@ -1,6 +1,8 @@
 /** `fer compare <dirA> <dirB>`: paired McNemar tests of two saved models, clean and noisy. */
 import { FerError } from '../../util/errors';
-import { flagNumber, flagString, parseArgs, type Command } from '../registry';
+import { checkOutputFile } from '../../util/output-path';
+import { assertModelDir, MAX_BATCH, MAX_IMAGES, MAX_NOISE_SEEDS } from '../limits';
+import { flagChoice, flagInt, flagString, parseArgs, type Command } from '../registry';
 
 const USAGE = `usage:
   fer compare <dirA> <dirB> [--noise paper|none] [--noise-seeds K] [--limit N] [--batch-size N]
@@ -8,7 +10,8 @@ const USAGE = `usage:
       McNemar's exact test of model A vs model B on the same test images (both models must
       share the dataset and split), clean and at each of the paper's noise levels with the
       same noise for both (one test per noise seed, K default 3). Writes
-      results/compare-<a>-<b>.json (or --out) and prints a table (the JSON with --json).`;
+      results/compare-<a>-<b>.json (or --out; <a>, <b> and a suffix for --limit, --noise and
+      --noise-seeds name the run as fer eval does) and prints a table (the JSON with --json).`;
 
 export const compareCommand: Command = {
   name: 'compare',
@@ -18,25 +21,35 @@ export const compareCommand: Command = {
     const args = parseArgs(argv, {
       values: ['noise', 'noise-seeds', 'limit', 'batch-size', 'backend', 'csv', 'cache-dir', 'out'],
       booleans: ['json'],
+      maxPositional: 2,
     });
-    if (args.positional.length !== 2) throw new FerError(`expected two model folders\n${USAGE}`);
+    if (args.positional.length !== 2)
+      throw new FerError('expected two model folders (see fer compare --help)');
     const [dirA, dirB] = args.positional;
-    const noise = flagString(args, 'noise') ?? 'paper';
-    if (noise !== 'paper' && noise !== 'none')
-      throw new FerError(`--noise must be 'paper' or 'none', got '${noise}'`);
-    const { setupBackend, backendOption } = await import('../../backend');
-    const { runCompare, defaultComparePath } = await import('../../eval/run');
+    const noise = flagChoice(args, 'noise', ['paper', 'none'] as const) ?? 'paper';
+    const opts = {
+      noise,
+      noiseSeeds: flagInt(args, 'noise-seeds', 1, MAX_NOISE_SEEDS),
+      limit: flagInt(args, 'limit', 0, MAX_IMAGES),
+      batchSize: flagInt(args, 'batch-size', 1, MAX_BATCH),
+    };
+    const { backendOption, setupBackend } = await import('../../backend');
+    const backend = backendOption(flagString(args, 'backend'));
+    assertModelDir(dirA);
+    assertModelDir(dirB);
+    const { runCompare, defaultComparePath, producedBy } = await import('../../eval/run');
+    const explicit = flagString(args, 'out');
+    const out = explicit ?? defaultComparePath(dirA, dirB, opts);
+    checkOutputFile(
+      out,
+      'fer-compare/1',
+      explicit === undefined ? producedBy(dirA, dirB) : undefined,
+    );
     const { formatCompare } = await import('../../eval/format');
     const log = (s: string): void => console.error(s);
-    await setupBackend(backendOption(flagString(args, 'backend')), {
-      log,
-    });
-    const out = flagString(args, 'out') ?? defaultComparePath(dirA, dirB);
+    await setupBackend(backend, { log });
     const r = await runCompare(dirA, dirB, {
-      noise,
-      noiseSeeds: flagNumber(args, 'noise-seeds'),
-      limit: flagNumber(args, 'limit'),
-      batchSize: flagNumber(args, 'batch-size'),
+      ...opts,
       csv: flagString(args, 'csv'),
       cacheDir: flagString(args, 'cache-dir'),
       out,

@@ -1,6 +1,6 @@
 /** `fer data check|prepare`: validate FER2013 and build the binary cache. */
 import { FerError } from '../../util/errors';
-import { flagNumber, flagString, parseArgs, type Command } from '../registry';
+import { flagInt, flagString, parseArgs, type Command } from '../registry';
 // Deep imports keep tfjs (pulled in by lib/data/tensor) out of this command's start-up.
 import {
   auditDuplicates,
@@ -21,7 +21,9 @@ const USAGE = `usage:
       test-set leakage of each split. Exit 0 when valid; on malformed input print
       '<file>:<line>: <problem>' and exit 1.
   fer data prepare [--csv <file>] [--rebuild] [--cache-dir <dir>]
-      Build (or verify) the binary cache in data/cache/. The CSV defaults to $FER2013_CSV.`;
+      Build (or verify) the binary cache in data/cache/. The CSV defaults to $FER2013_CSV.
+      Exit 1 when the cache cannot be written (full or read-only disk); a file in the cache's
+      place that is not a cache is never replaced.`;
 
 interface CheckReport {
   file: string;
@@ -38,10 +40,11 @@ interface CheckReport {
 }
 
 async function check(argv: string[]): Promise<number> {
-  const args = parseArgs(argv, { values: ['seed'], booleans: ['json'] });
-  if (args.positional.length !== 1) throw new FerError(`expected one file\n${USAGE}`);
+  const args = parseArgs(argv, { values: ['seed'], booleans: ['json'], maxPositional: 1 });
+  if (args.positional.length !== 1)
+    throw new FerError('expected one file: fer data check <file> (see fer data --help)');
   const file = args.positional[0];
-  const seed = flagNumber(args, 'seed') ?? 0;
+  const seed = flagInt(args, 'seed', 0, 2 ** 32 - 1) ?? 0;
   const t0 = Date.now();
   const ds = await parseFer2013Csv(file);
   const classCounts: Record<string, Record<string, number>> = {};
@@ -133,16 +136,16 @@ function formatReport(r: CheckReport, seed: number): string {
 
 async function prepare(argv: string[]): Promise<number> {
   const args = parseArgs(argv, { values: ['csv', 'cache-dir'], booleans: ['rebuild'] });
-  if (args.positional.length > 0)
-    throw new FerError(`unexpected argument '${args.positional[0]}'\n${USAGE}`);
   const csv = resolveCsvPath(flagString(args, 'csv'));
   const cacheDir = flagString(args, 'cache-dir');
   const t0 = Date.now();
+  // The command's whole point is the cache: one that cannot be written is an error (exit 1).
   const ds = await loadFer2013({
     csv,
     cacheDir,
     rebuild: args.flags.has('rebuild'),
     log: (s) => console.error(s),
+    requireCache: true,
   });
   console.log(
     `${cachePathFor(csv, cacheDir)}: ${fmt(ds.n)} rows, sha256 ${ds.sha256}` +
@@ -162,8 +165,8 @@ export const dataCommand: Command = {
     if (sub === 'prepare') return prepare(rest);
     throw new FerError(
       sub === undefined
-        ? `missing subcommand\n${USAGE}`
-        : `unknown subcommand 'data ${sub}'\n${USAGE}`,
+        ? 'missing subcommand: fer data check|prepare (see fer data --help)'
+        : `unknown subcommand 'data ${sub}' (expected check or prepare)`,
     );
   },
 };

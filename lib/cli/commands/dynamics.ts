@@ -1,6 +1,22 @@
 /** `fer dynamics`: the emotion-dynamics experiment (Table 6). */
-import { FerError } from '../../util/errors';
-import { flagNumber, flagString, parseArgs, type Command } from '../registry';
+import { acquireLock } from '../../util/lock';
+import { checkOutputDir, checkOutputFile } from '../../util/output-path';
+import {
+  assertModelDir,
+  MAX_BOOTSTRAP,
+  MAX_EPOCHS,
+  MAX_IMAGES,
+  MAX_SEED,
+  MAX_SEQUENCES,
+} from '../limits';
+import {
+  flagInt,
+  flagNumber,
+  flagString,
+  parseArgs,
+  type Command,
+  type NumberRange,
+} from '../registry';
 
 const USAGE = `usage:
   fer dynamics [--sequences N] [--T 8] [--epochs N] [--width X] [--noise σ] [--seed S]
@@ -28,7 +44,8 @@ const USAGE = `usage:
   --split-seed S       seed of the official split's validation hold-out (default 0)
   --frame-model DIR    use this saved study model (official split) as the per-frame CNN
   --frame-out DIR      where the per-frame CNN is saved; one saved there with the same settings
-                       is loaded, not retrained (default models/quick/dynamics-frame-cnn)
+                       is loaded, not retrained (default models/quick/dynamics-frame-cnn); must
+                       be new, empty or a model folder
   --retrain            train the per-frame CNN even if --frame-out holds a matching one
   --width X            per-frame CNN width multiplier (default 0.125)
   --frame-images N     its training faces (default 8000; 0 = all)
@@ -43,23 +60,23 @@ const USAGE = `usage:
   --log-every N        progress line every N batches while the per-frame CNN trains
   --json               print the result JSON instead of the table`;
 
-/** Numeric flags and the config field each sets. */
-const NUMBERS: Record<string, string> = {
-  sequences: 'sequences',
-  'val-sequences': 'valSequences',
-  'test-sequences': 'testSequences',
-  T: 'T',
-  epochs: 'epochs',
-  units: 'units',
-  noise: 'noise',
-  seed: 'seed',
-  'split-seed': 'splitSeed',
-  width: 'width',
-  'frame-images': 'frameImages',
-  'frame-epochs': 'frameEpochs',
-  'frame-lr': 'frameLr',
-  'frame-dropout': 'frameDropout',
-  bootstrap: 'bootstrap',
+/** Numeric flags, the config field each sets, and its range (upper bounds: lib/cli/limits). */
+const NUMBERS: Record<string, [key: string, range: NumberRange]> = {
+  sequences: ['sequences', { int: true, min: 1, max: MAX_SEQUENCES }],
+  'val-sequences': ['valSequences', { int: true, min: 1, max: MAX_SEQUENCES }],
+  'test-sequences': ['testSequences', { int: true, min: 1, max: MAX_SEQUENCES }],
+  T: ['T', { int: true, min: 1, max: 256 }],
+  epochs: ['epochs', { int: true, min: 1, max: MAX_EPOCHS }],
+  units: ['units', { int: true, min: 1, max: 4096 }],
+  noise: ['noise', { min: 0, max: 1 }],
+  seed: ['seed', { int: true, min: 0, max: MAX_SEED }],
+  'split-seed': ['splitSeed', { int: true, min: 0, max: MAX_SEED }],
+  width: ['width', { min: 0, max: 8, minExclusive: true }],
+  'frame-images': ['frameImages', { int: true, min: 0, max: MAX_IMAGES }],
+  'frame-epochs': ['frameEpochs', { int: true, min: 1, max: MAX_EPOCHS }],
+  'frame-lr': ['frameLr', { min: 0, max: 10, minExclusive: true }],
+  'frame-dropout': ['frameDropout', { min: 0, max: 0.99 }],
+  bootstrap: ['bootstrap', { int: true, min: 1, max: MAX_BOOTSTRAP }],
 };
 
 export const dynamicsCommand: Command = {
@@ -80,28 +97,47 @@ export const dynamicsCommand: Command = {
       ],
       booleans: ['json', 'retrain'],
     });
-    if (args.positional.length > 0)
-      throw new FerError(`unexpected argument '${args.positional[0]}' (see fer dynamics --help)`);
-    // Loaded lazily: tfjs start-up is not needed for `fer help`.
-    const { DYNAMICS_QUICK, runDynamics, formatTable6 } = await import('../../dynamics');
-    const { backendOption } = await import('../../backend');
-    const cfg = { ...DYNAMICS_QUICK };
-    for (const [flag, key] of Object.entries(NUMBERS)) {
-      const v = flagNumber(args, flag);
-      if (v !== undefined) (cfg as unknown as Record<string, number>)[key] = v;
+    const numbers: Record<string, number> = {};
+    for (const [flag, [key, range]] of Object.entries(NUMBERS)) {
+      const v = flagNumber(args, flag, range);
+      if (v !== undefined) numbers[key] = v;
     }
+    const every = flagInt(args, 'log-every', 1, 1e9);
+    const frameModel = flagString(args, 'frame-model');
+    if (frameModel !== undefined) assertModelDir(frameModel);
+    // Loaded lazily: tfjs start-up is not needed for `fer help`.
+    const { DYNAMICS_QUICK, runDynamics, formatTable6, validateDynamicsConfig } =
+      await import('../../dynamics');
+    const { backendOption } = await import('../../backend');
+    const cfg = { ...DYNAMICS_QUICK, ...numbers };
     cfg.backend = backendOption(flagString(args, 'backend'));
-    cfg.frameModel = flagString(args, 'frame-model');
+    cfg.frameModel = frameModel;
     cfg.frameOut = flagString(args, 'frame-out') ?? cfg.frameOut;
     cfg.out = flagString(args, 'out') ?? cfg.out;
     cfg.csv = flagString(args, 'csv');
     cfg.cacheDir = flagString(args, 'cache-dir');
-    const every = flagNumber(args, 'log-every');
-    const r = await runDynamics(cfg, {
-      retrain: args.flags.has('retrain'),
-      log: (s) => console.error(s),
-      progress: every === undefined ? { every: 50 } : { every },
-    });
+    validateDynamicsConfig(cfg);
+    // Outputs before any work: the result file, and (when a per-frame CNN may be trained) its
+    // model folder and checkpoint, locked like fer train's.
+    checkOutputFile(cfg.out, 'emotion-dynamics');
+    const locks: Array<() => void> = [];
+    let r: Awaited<ReturnType<typeof runDynamics>>;
+    try {
+      if (frameModel === undefined) {
+        const ck = `${cfg.frameOut.replace(/[/\\]+$/, '')}.checkpoint`;
+        checkOutputDir(cfg.frameOut, 'model');
+        checkOutputDir(ck, 'checkpoint');
+        locks.push(acquireLock(cfg.frameOut, 'model folder'));
+        locks.push(acquireLock(ck, 'checkpoint'));
+      }
+      r = await runDynamics(cfg, {
+        retrain: args.flags.has('retrain'),
+        log: (s) => console.error(s),
+        progress: every === undefined ? { every: 50 } : { every },
+      });
+    } finally {
+      locks.forEach((f) => f());
+    }
     if (args.flags.has('json')) console.log(JSON.stringify(r, null, 2));
     else
       console.log(

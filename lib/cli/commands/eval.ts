@@ -1,6 +1,8 @@
 /** `fer eval --model <dir>`: the paper's Tables 1–5 for one saved model. */
 import { FerError } from '../../util/errors';
-import { flagNumber, flagString, parseArgs, type Command } from '../registry';
+import { checkOutputFile } from '../../util/output-path';
+import { assertModelDir, MAX_BATCH, MAX_BOOTSTRAP, MAX_IMAGES, MAX_NOISE_SEEDS } from '../limits';
+import { flagChoice, flagInt, flagString, parseArgs, type Command } from '../registry';
 
 const USAGE = `usage:
   fer eval --model <dir> [--noise paper|none] [--noise-seeds K] [--limit N] [--bootstrap N]
@@ -15,9 +17,14 @@ const USAGE = `usage:
       beside the paper's numbers. --limit evaluates a stratified subset of N test images.
       --recalibrate-bn N first re-estimates every BatchNorm layer's moving mean and variance
       on N of the model's training images (dropout off; not the paper's recipe, which keeps the
-      statistics from training) and writes eval-bn-recalibrated.json instead, beside eval.json.
-      Writes results/<model-folder>/eval.json (or --out) with meta.json embedded, and prints
-      readable tables (the JSON instead with --json).
+      statistics from training) and writes eval-bn-recalibrated.json instead, beside eval.json
+      (for N = 4000, the README's recipe; eval-bn-recalibrated-n<N>.json for another N).
+      Writes results/<model>/eval.json (or --out) with meta.json embedded, and prints
+      readable tables (the JSON instead with --json). <model> names the folder: models/<x> and
+      runs/<x> give <x>, models/quick/cnn gives quick-cnn. A run that differs from the full
+      evaluation says how in the file name (eval-limit2000.json, eval-clean.json,
+      eval-seeds1-boot200-notiming.json), so it never replaces the full result; a default
+      file holding another model's result is never replaced (pass --out).
       <dir> may also be an unfinished run's checkpoint folder (models/cnn.checkpoint): its best
       weights so far are evaluated, safely beside the running training, and the result is
       marked interim (meta.interim); the report shows it only as an interim number.`;
@@ -42,36 +49,43 @@ export const evalCommand: Command = {
         'recalibrate-bn',
       ],
       booleans: ['json', 'no-timing'],
+      maxPositional: 1,
     });
-    const modelDir = flagString(args, 'model') ?? args.positional[0];
-    if (!modelDir) throw new FerError(`--model <dir> is required\n${USAGE}`);
-    const noise = flagString(args, 'noise') ?? 'paper';
-    if (noise !== 'paper' && noise !== 'none')
-      throw new FerError(`--noise must be 'paper' or 'none', got '${noise}'`);
-    // Loaded lazily so `fer help` does not pay for tfjs start-up.
-    const { setupBackend, backendOption } = await import('../../backend');
-    const { runEval, defaultEvalPath } = await import('../../eval/run');
+    const flagged = flagString(args, 'model');
+    if (flagged !== undefined && args.positional.length > 0)
+      throw new FerError(
+        `unexpected argument '${args.positional[0]}': the model is already given by --model`,
+      );
+    const modelDir = flagged ?? args.positional[0];
+    if (!modelDir) throw new FerError('--model <dir> is required (see fer eval --help)');
+    // Every option is checked here, before tfjs starts or any data is read.
+    const noise = flagChoice(args, 'noise', ['paper', 'none'] as const) ?? 'paper';
+    const opts = {
+      noise,
+      noiseSeeds: flagInt(args, 'noise-seeds', 1, MAX_NOISE_SEEDS),
+      limit: flagInt(args, 'limit', 0, MAX_IMAGES),
+      bootstrapResamples: flagInt(args, 'bootstrap', 0, MAX_BOOTSTRAP),
+      batchSize: flagInt(args, 'batch-size', 1, MAX_BATCH),
+      recalibrateBn: flagInt(args, 'recalibrate-bn', 1, MAX_IMAGES),
+    };
+    const timing = !args.flags.has('no-timing');
+    const { backendOption } = await import('../../backend');
+    const backend = backendOption(flagString(args, 'backend'));
+    assertModelDir(modelDir);
+    const { runEval, defaultEvalPath, producedBy } = await import('../../eval/run');
+    const explicit = flagString(args, 'out');
+    const out = explicit ?? defaultEvalPath(modelDir, { ...opts, timing });
+    // A default name is this model's own: another model's result there is never replaced.
+    checkOutputFile(out, 'fer-eval/1', explicit === undefined ? producedBy(modelDir) : undefined);
+    const { setupBackend } = await import('../../backend');
     const { formatEval } = await import('../../eval/format');
     const log = (s: string): void => console.error(s);
-    await setupBackend(backendOption(flagString(args, 'backend')), {
-      log,
-    });
-    const recalibrateBn = flagNumber(args, 'recalibrate-bn');
-    const out =
-      flagString(args, 'out') ??
-      (recalibrateBn === undefined
-        ? defaultEvalPath(modelDir)
-        : defaultEvalPath(modelDir).replace(/eval\.json$/, 'eval-bn-recalibrated.json'));
+    await setupBackend(backend, { log });
     const r = await runEval(modelDir, {
-      noise,
-      noiseSeeds: flagNumber(args, 'noise-seeds'),
-      limit: flagNumber(args, 'limit'),
-      bootstrapResamples: flagNumber(args, 'bootstrap'),
-      batchSize: flagNumber(args, 'batch-size'),
-      timing: args.flags.has('no-timing') ? false : {},
+      ...opts,
+      timing: timing ? {} : false,
       csv: flagString(args, 'csv'),
       cacheDir: flagString(args, 'cache-dir'),
-      recalibrateBn,
       out,
       log,
     });

@@ -1,6 +1,9 @@
 /** `fer robustness`: the corruption suite, FER+ labels, and the noise-augmentation experiment. */
+import * as path from 'node:path';
 import { FerError } from '../../util/errors';
-import { flagNumber, flagString, parseArgs, type Command } from '../registry';
+import { checkOutputFile } from '../../util/output-path';
+import { assertModelDir, MAX_BATCH, MAX_IMAGES, MAX_NOISE_SEEDS, MAX_SEED } from '../limits';
+import { flagInt, flagString, parseArgs, type Command } from '../registry';
 
 const USAGE = `usage:
   fer robustness --model <dir> [--ref <cnn dir>] [--families a,b|all] [--severities 1-5]
@@ -15,7 +18,10 @@ const USAGE = `usage:
       (--no-reuse recomputes), so suites run in parallel can be combined. Also scores the
       clean predictions against FER+ majority labels (--ferplus FILE, else fer2013new.csv(.gz)
       beside $FER2013_CSV/--csv; skipped if absent). --limit N takes a stratified subset of N
-      test images. Writes results/robustness/<model-folder>.json (or --out) atomically.
+      test images. Writes results/robustness/<model-folder>.json (or --out) atomically; a run
+      with --limit or --seed goes to results/robustness/limit<N>-seed<S>/ instead, so it never
+      replaces the full suite's file, and a default file holding another model's run is never
+      replaced (pass --out).
 
   fer robustness augmentation --models <cnn>,<cnn-lstm>,<cnn aug>,<cnn-lstm aug>
                  [--limit N] [--noise-seeds K] [--batch-size N] [--backend NAME] [--csv FILE]
@@ -48,60 +54,108 @@ export const robustnessCommand: Command = {
         'noise-seeds',
       ],
       booleans: ['json', 'no-ferplus', 'no-reuse'],
+      maxPositional: 1,
     });
     const mode = args.positional[0];
     if (mode !== undefined && mode !== 'augmentation')
       throw new FerError(`unexpected argument '${mode}' (see fer robustness --help)`);
-    // Loaded lazily so `fer help` does not pay for tfjs start-up.
-    const { setupBackend, backendOption } = await import('../../backend');
-    const run = await import('../../eval/robustness-run');
-    const fmt = await import('../../eval/robustness-format');
-    const { resolveFerPlusPath } = await import('../../eval/ferplus-eval');
-    const log = (s: string): void => console.error(s);
+    // Every option is checked before tfjs starts or any data is read.
     const common = {
-      limit: flagNumber(args, 'limit'),
-      batchSize: flagNumber(args, 'batch-size'),
+      limit: flagInt(args, 'limit', 0, MAX_IMAGES),
+      batchSize: flagInt(args, 'batch-size', 1, MAX_BATCH),
       csv: flagString(args, 'csv'),
       cacheDir: flagString(args, 'cache-dir'),
-      log,
     };
+    const only = (names: string[], where: string): void => {
+      const bad = names.find((n) => args.flags.has(n));
+      if (bad) throw new FerError(`option --${bad} does not apply to ${where}`);
+    };
+    const { backendOption } = await import('../../backend');
+    const backend = backendOption(flagString(args, 'backend'));
+    const run = await import('../../eval/robustness-run');
+    const { producedBy } = await import('../../eval/run');
+    const log = (s: string): void => console.error(s);
 
     if (mode === 'augmentation') {
+      only(
+        ['model', 'ref', 'families', 'severities', 'seed', 'ferplus', 'no-ferplus', 'no-reuse'],
+        'augmentation',
+      );
       const list = (flagString(args, 'models') ?? '').split(',').filter((s) => s !== '');
       if (list.length !== 4)
         throw new FerError(
           '--models needs four folders: <cnn>,<cnn-lstm>,<cnn augmented>,<cnn-lstm augmented>',
         );
-      await setupBackend(backendOption(flagString(args, 'backend')), { log });
+      list.forEach(assertModelDir);
+      const noiseSeeds = flagInt(args, 'noise-seeds', 1, MAX_NOISE_SEEDS);
       const out = flagString(args, 'out') ?? run.defaultAugmentationPath();
+      checkOutputFile(out, 'fer-augmentation/1');
+      const { setupBackend } = await import('../../backend');
+      const fmt = await import('../../eval/robustness-format');
+      await setupBackend(backend, { log });
       const r = await run.runAugmentationExperiment(
         { cnn: list[0], cnnLstm: list[1], cnnAug: list[2], cnnLstmAug: list[3] },
-        { ...common, noiseSeeds: flagNumber(args, 'noise-seeds'), out },
+        { ...common, log, noiseSeeds, out },
       );
       if (args.flags.has('json')) console.log(JSON.stringify(r, null, 2));
       else console.log(`${fmt.formatAugmentation(r)}\n\nwrote ${out}`);
       return 0;
     }
 
+    only(
+      ['models', 'noise-seeds'],
+      'the corruption suite (they belong to robustness augmentation)',
+    );
     const modelDir = flagString(args, 'model');
-    if (!modelDir) throw new FerError(`--model <dir> is required\n${USAGE}`);
+    if (!modelDir) throw new FerError('--model <dir> is required (see fer robustness --help)');
     if (args.flags.has('no-ferplus') && flagString(args, 'ferplus') !== undefined)
       throw new FerError('--ferplus and --no-ferplus contradict each other');
     const families = run.parseFamilyList(flagString(args, 'families'));
     const severities = run.parseSeverityList(flagString(args, 'severities'));
-    const seed = flagNumber(args, 'seed');
-    if (seed !== undefined && !(Number.isInteger(seed) && seed >= 0))
-      throw new FerError(`--seed must be a non-negative integer, got ${seed}`);
+    const seed = flagInt(args, 'seed', 0, MAX_SEED);
+    const ref = flagString(args, 'ref');
+    assertModelDir(modelDir);
+    if (ref !== undefined) assertModelDir(ref);
     const ferplus = args.flags.has('no-ferplus') ? null : flagString(args, 'ferplus');
+    const { resolveFerPlusPath } = await import('../../eval/ferplus-eval');
     if (typeof ferplus === 'string') resolveFerPlusPath(ferplus); // fail before any work
-    await setupBackend(backendOption(flagString(args, 'backend')), { log });
-    const out = flagString(args, 'out') ?? run.defaultRobustnessPath(modelDir);
+    const explicit = flagString(args, 'out');
+    // A subset or another noise seed never replaces the full suite's files: such runs (and
+    // their reference's) go to a folder named after what differs.
+    const variant = [common.limit ? `limit${common.limit}` : '', seed ? `seed${seed}` : '']
+      .filter((x) => x !== '')
+      .join('-');
+    const out =
+      explicit ??
+      path.join(
+        path.dirname(run.defaultRobustnessPath(modelDir)),
+        variant,
+        path.basename(run.defaultRobustnessPath(modelDir)),
+      );
+    checkOutputFile(
+      out,
+      'fer-robustness/1',
+      explicit === undefined ? producedBy(modelDir) : undefined,
+    );
+    if (ref !== undefined) {
+      // runRobustnessEval writes the reference's run beside --out, named after its folder.
+      const refFile = path.join(path.dirname(out), `${path.basename(path.resolve(ref))}.json`);
+      if (path.resolve(refFile) === path.resolve(out))
+        throw new FerError(
+          `the reference's result would be written to --out itself (${refFile}); name --out differently`,
+        );
+      checkOutputFile(refFile, 'fer-robustness/1', producedBy(ref));
+    }
+    const { setupBackend } = await import('../../backend');
+    const fmt = await import('../../eval/robustness-format');
+    await setupBackend(backend, { log });
     const r = await run.runRobustnessEval(modelDir, {
       ...common,
+      log,
       families,
       severities,
       seed,
-      ref: flagString(args, 'ref'),
+      ref,
       reuse: !args.flags.has('no-reuse'),
       ferplus,
       out,

@@ -1,5 +1,6 @@
 /** `fer serve`: the interactive teaching page on localhost. */
-import { flagNumber, flagString, parseArgs, type Command } from '../registry';
+import { FerError } from '../../util/errors';
+import { flagInt, flagString, parseArgs, type Command } from '../registry';
 
 const USAGE = `usage:
   fer serve [--port 8080] [--host 127.0.0.1] [--models <dir>] [--csv FILE] [--per-class N]
@@ -10,7 +11,9 @@ const USAGE = `usage:
       meta.json); default models/cnn and models/cnn-lstm, else runs/cnn-quick and
       runs/cnn-lstm-quick. Test faces (--per-class per class, default 20) come from the test
       split recorded in the models' meta.json, read from --csv or FER2013_CSV.
-      Nothing is fetched from outside this machine. Stop with Ctrl-C.`;
+      Nothing is fetched from outside this machine, nothing is written, files are streamed, and
+      only requests whose Host header names this server (localhost, 127.0.0.1, [::1] or --host,
+      with its port) are answered. Stop with Ctrl-C.`;
 
 export const serveCommand: Command = {
   name: 'serve',
@@ -18,17 +21,22 @@ export const serveCommand: Command = {
   usage: USAGE,
   async run(argv) {
     const args = parseArgs(argv, { values: ['port', 'host', 'models', 'csv', 'per-class'] });
+    const port = flagInt(args, 'port', 0, 65535) ?? 8080;
+    const perClass = flagInt(args, 'per-class', 1, 1000);
+    const host = flagString(args, 'host') ?? '127.0.0.1';
+    if (!/^[\w.:-]+$/.test(host))
+      throw new FerError(`--host must be a host name or IP address, got '${host}'`);
+    const modelsDir = flagString(args, 'models');
     const { startServer } = await import('../../serve');
     const log = (s: string): void => console.error(s);
-    const host = flagString(args, 'host') ?? '127.0.0.1';
     if (!/^(127\.\d+\.\d+\.\d+|localhost|::1)$/.test(host))
       log(`serve: warning: --host ${host} makes the page reachable from other machines`);
     const srv = await startServer({
-      port: flagNumber(args, 'port') ?? 8080,
+      port,
       host,
-      modelsDir: flagString(args, 'models'),
+      modelsDir,
       csv: flagString(args, 'csv'),
-      perClass: flagNumber(args, 'per-class'),
+      perClass,
       log,
     });
     for (const m of Object.values(srv.models)) log(`serve: ${m.name} from ${m.dir}`);

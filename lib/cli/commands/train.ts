@@ -1,6 +1,18 @@
 /** `fer train`: train the paper's CNN or the CNN+LSTM hybrid, resumably. */
-import { flagNumber, flagString, parseArgs, type Command } from '../registry';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { FerError } from '../../util/errors';
+import { acquireLock } from '../../util/lock';
+import { checkOutputDir } from '../../util/output-path';
+import { MAX_BATCH, MAX_EPOCHS, MAX_IMAGES, MAX_SEED } from '../limits';
+import {
+  flagInt,
+  flagNumber,
+  flagString,
+  parseArgs,
+  type Command,
+  type NumberRange,
+} from '../registry';
 
 const USAGE = `usage:
   fer train --model cnn|cnn-lstm [--profile quick|paper] [options]
@@ -31,13 +43,19 @@ const USAGE = `usage:
   --lr-patience N          epochs without improvement before the LR is multiplied by
   --lr-factor X            this factor (default 0.5)
   --backend NAME           auto|tfjs-node-gpu|tfjs-node|webgpu|wasm|cpu (default $FER_BACKEND or auto)
-  --out DIR                model folder (default models/<model> for paper, runs/<model>-quick)
+  --out DIR                model folder (default models/<model> for paper, runs/<model>-quick);
+                           must be new, empty or a model folder (model.json + meta.json and
+                           nothing else): fer never replaces a folder it did not write.
+                           A running training holds a lock (.<name>.lock beside --out and
+                           the checkpoint) so a second one on the same folders is refused
   --checkpoint-dir DIR     checkpoint folder (default <out>.checkpoint; removed on success)
   --checkpoint-minutes M   also checkpoint inside an epoch every M minutes (default 10;
                            0 = at epoch ends only). SIGINT/SIGTERM (Ctrl-C) saves one after
                            the batch in progress and exits 130; a second signal exits at once
   --resume                 continue from the checkpoint (same settings; --epochs may grow),
                            mid-epoch if it was saved there: the result is bit-identical
+  --overwrite              start afresh over an existing checkpoint and replace an existing
+                           model in --out (without it or --resume, either is an error)
   --csv FILE               FER2013 CSV (default $FER2013_CSV)
   --cache-dir DIR          binary cache folder (default data/cache)
   --log-every N            without a terminal: one progress line every N batches
@@ -46,23 +64,24 @@ const USAGE = `usage:
   --status                 print how far the run in --out has got (its checkpoint or the
                            finished model: epochs, best epoch, time per epoch) and exit`;
 
-const VALUES: Record<string, string> = {
-  epochs: 'epochs',
-  seed: 'seed',
-  'split-seed': 'splitSeed',
-  'val-fraction': 'valFraction',
-  'limit-train': 'limitTrain',
-  'limit-val': 'limitVal',
-  'batch-size': 'batchSize',
-  lr: 'learningRate',
-  width: 'widthMultiplier',
-  dropout: 'dropout',
-  l2: 'l2',
-  'bn-momentum': 'bnMomentum',
-  'augment-noise': 'augmentNoise',
-  patience: 'earlyStoppingPatience',
-  'lr-patience': 'reduceLrPatience',
-  'lr-factor': 'reduceLrFactor',
+/** Numeric flags, the config field each sets, and its range (upper bounds: lib/cli/limits). */
+const VALUES: Record<string, [key: string, range: NumberRange]> = {
+  epochs: ['epochs', { int: true, min: 1, max: MAX_EPOCHS }],
+  seed: ['seed', { int: true, min: 0, max: MAX_SEED }],
+  'split-seed': ['splitSeed', { int: true, min: 0, max: MAX_SEED }],
+  'val-fraction': ['valFraction', { min: 0, max: 1, minExclusive: true }],
+  'limit-train': ['limitTrain', { int: true, min: 0, max: MAX_IMAGES }],
+  'limit-val': ['limitVal', { int: true, min: 0, max: MAX_IMAGES }],
+  'batch-size': ['batchSize', { int: true, min: 1, max: MAX_BATCH }],
+  lr: ['learningRate', { min: 0, max: 10, minExclusive: true }],
+  width: ['widthMultiplier', { min: 0, max: 8, minExclusive: true }],
+  dropout: ['dropout', { min: 0, max: 0.99 }],
+  l2: ['l2', { min: 0, max: 1 }],
+  'bn-momentum': ['bnMomentum', { min: 0, max: 0.9999, minExclusive: true }],
+  'augment-noise': ['augmentNoise', { min: 0, max: 1 }],
+  patience: ['earlyStoppingPatience', { int: true, min: 1, max: MAX_EPOCHS }],
+  'lr-patience': ['reduceLrPatience', { int: true, min: 1, max: MAX_EPOCHS }],
+  'lr-factor': ['reduceLrFactor', { min: 0, max: 1, minExclusive: true }],
 };
 
 export const trainCommand: Command = {
@@ -84,17 +103,16 @@ export const trainCommand: Command = {
         'checkpoint-minutes',
         ...Object.keys(VALUES),
       ],
-      booleans: ['resume', 'quiet', 'summary', 'status'],
+      booleans: ['resume', 'overwrite', 'quiet', 'summary', 'status'],
     });
-    if (args.positional.length > 0)
-      throw new FerError(`unexpected argument '${args.positional[0]}' (see fer train --help)`);
     const model = flagString(args, 'model');
     if (model === undefined) throw new FerError('--model is required (cnn or cnn-lstm)');
     // Loaded lazily: tfjs start-up is not needed for `fer help`.
     const { resolveTrainConfig, train, parseSplitName } = await import('../../train');
     const { backendOption } = await import('../../backend');
     const overrides: Record<string, unknown> = {};
-    for (const [flag, key] of Object.entries(VALUES)) overrides[key] = flagNumber(args, flag);
+    for (const [flag, [key, range]] of Object.entries(VALUES))
+      overrides[key] = flagNumber(args, flag, range);
     const split = flagString(args, 'split');
     const cfg = resolveTrainConfig(model, flagString(args, 'profile') ?? 'quick', {
       ...overrides,
@@ -105,8 +123,11 @@ export const trainCommand: Command = {
       csv: flagString(args, 'csv'),
       cacheDir: flagString(args, 'cache-dir'),
       resume: args.flags.has('resume'),
-      checkpointMinutes: flagNumber(args, 'checkpoint-minutes'),
+      checkpointMinutes: flagNumber(args, 'checkpoint-minutes', { min: 0, max: 10_080 }),
     });
+    const every = flagInt(args, 'log-every', 1, 1e9);
+    if (args.flags.has('resume') && args.flags.has('overwrite'))
+      throw new FerError('--resume and --overwrite contradict each other');
     if (args.flags.has('status')) {
       const { runStatus, describeRunStatus, formatHistory } = await import('../../train/status');
       const st = runStatus(cfg.out, cfg.checkpointDir);
@@ -126,7 +147,10 @@ export const trainCommand: Command = {
       console.log(modelSummary(m));
       return 0;
     }
-    const every = flagNumber(args, 'log-every');
+    const release = claimOutputs(cfg.out, cfg.checkpointDir, {
+      resume: args.flags.has('resume'),
+      overwrite: args.flags.has('overwrite'),
+    });
     const { TrainingInterrupted } = await import('../../train');
     // First signal: finish the batch, save a mid-epoch checkpoint, exit 130. Second: exit now
     // (the last saved checkpoint is still intact: saves are atomic).
@@ -150,7 +174,59 @@ export const trainCommand: Command = {
     } finally {
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
+      release();
     }
     return 0;
   },
 };
+
+/**
+ * Before any data is loaded: --out and the checkpoint folder must be new, empty or of their
+ * kind; both are locked for this process; an existing checkpoint or model is replaced only
+ * with --overwrite (or continued with --resume). Returns the locks' release.
+ */
+function claimOutputs(
+  out: string,
+  checkpointDir: string,
+  flags: { resume: boolean; overwrite: boolean },
+): () => void {
+  const a = path.resolve(out);
+  const b = path.resolve(checkpointDir);
+  const inside = (x: string, y: string): boolean => x === y || x.startsWith(y + path.sep);
+  if (inside(a, b) || inside(b, a))
+    throw new FerError(`--out and the checkpoint folder (${checkpointDir}) must be apart`, out);
+  const outState = checkOutputDir(out, 'model');
+  const ckState = checkOutputDir(checkpointDir, 'checkpoint');
+  const locks: Array<() => void> = [];
+  const release = (): void => locks.splice(0).forEach((f) => f());
+  try {
+    locks.push(acquireLock(out, 'model folder'));
+    locks.push(acquireLock(checkpointDir, 'checkpoint'));
+    if (ckState === 'same-kind' && !flags.resume && !flags.overwrite)
+      throw new FerError(
+        `holds a checkpoint${epochsOf(checkpointDir)}; pass --resume to continue it or --overwrite to start afresh and replace it`,
+        checkpointDir,
+      );
+    if (outState === 'same-kind' && !flags.resume && !flags.overwrite)
+      throw new FerError(
+        'holds a trained model; pass --overwrite to replace it when this run finishes, or choose another --out',
+        out,
+      );
+  } catch (e) {
+    release();
+    throw e;
+  }
+  return release;
+}
+
+/** ' (3 epochs done)' from a checkpoint's state.json, or '' when it cannot be read. */
+function epochsOf(dir: string): string {
+  try {
+    const s = JSON.parse(fs.readFileSync(path.join(dir, 'state.json'), 'utf8')) as {
+      epoch?: unknown;
+    };
+    return typeof s.epoch === 'number' ? ` (${s.epoch} epochs done)` : '';
+  } catch {
+    return '';
+  }
+}
