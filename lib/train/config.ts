@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 import type { BackendName } from '../backend';
 import { SPLIT_NAMES, type SplitName } from '../data/split';
-import { loadConfig, PROFILE_NAMES, type ProfileName } from '../config';
+import { loadConfig, PROFILE_NAMES, type ProfileName, type StudyConfig } from '../config';
 import { FerError } from '../util/errors';
 import { type DesignName, parseDesignName } from '../models/designs';
 
@@ -104,20 +104,27 @@ export function defaultOut(model: DesignName, profile: ProfileName): string {
     : path.join('runs', `${model}-${profile}`);
 }
 
-/** A profile's values, then `overrides`; checks every value. */
+/**
+ * A profile's values (or a loaded config's `train` section), then `overrides`; checks every
+ * value.
+ */
 export function resolveTrainConfig(
   model: string,
-  profile: string = 'quick',
+  profile: string | StudyConfig = 'quick',
   overrides: Partial<TrainConfig> = {},
 ): TrainConfig {
   const m = parseDesignName(model);
-  const p = parseProfileName(profile);
+  const p = typeof profile === 'string' ? parseProfileName(profile) : profile.profile;
+  const base: ProfileValues =
+    typeof profile === 'string'
+      ? PROFILES[p]
+      : { ...profile.train, split: parseSplitName(profile.train.split) };
   const defined = Object.fromEntries(
     Object.entries(overrides).filter(([, v]) => v !== undefined),
   ) as Partial<TrainConfig>;
   const out = defined.out ?? defaultOut(m, p);
   const cfg: TrainConfig = {
-    ...PROFILES[p],
+    ...base,
     backend: 'auto',
     resume: false,
     checkpointDir: `${out.replace(/[/\\]+$/, '')}.checkpoint`,

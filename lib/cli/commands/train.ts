@@ -1,4 +1,4 @@
-/** `fer train`: train the paper's CNN or the CNN+LSTM hybrid, resumably. */
+/** `fer train`: train one model design (the paper's CNN, its hybrid, or another), resumably. */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { FerError } from '../../util/errors';
@@ -15,12 +15,16 @@ import {
 } from '../registry';
 
 const USAGE = `usage:
-  fer train --model cnn|cnn-lstm [--profile quick|paper] [options]
+  fer train --model DESIGN [--profile quick|paper | --config NAME|FILE] [options]
 
   Trains one model with a seeded, checkpointed epoch loop and saves it in tfjs format
   (model.json + weights.bin + meta.json + train-log.jsonl). Never reads the test split.
 
-  --model cnn|cnn-lstm     architecture (required)
+  --model DESIGN           cnn, cnn-lstm (the paper's pair), or another design of
+                           lib/models/designs.ts: cnn-lstm-spatial, cnn-lstm-seq1,
+                           cnn-bilstm, cnn-dense-control (required)
+  --config NAME|FILE       the training settings of a study config (configs/<name>.ts);
+                           the options below override them
   --profile quick|paper    quick (default): width 0.25, 4,000/1,000 stratified train/val images,
                            4 epochs, lr 0.002, batch 32, dropout 0.1; paper: full width, all
                            training rows, up to 60 epochs, the paper's lr 0.0005
@@ -93,6 +97,7 @@ export const trainCommand: Command = {
       values: [
         'model',
         'profile',
+        'config',
         'split',
         'backend',
         'out',
@@ -106,7 +111,10 @@ export const trainCommand: Command = {
       booleans: ['resume', 'overwrite', 'quiet', 'summary', 'status'],
     });
     const model = flagString(args, 'model');
-    if (model === undefined) throw new FerError('--model is required (cnn or cnn-lstm)');
+    if (model === undefined) throw new FerError('--model is required (e.g. cnn or cnn-lstm)');
+    const configName = flagString(args, 'config');
+    if (configName !== undefined && flagString(args, 'profile') !== undefined)
+      throw new FerError('--profile and --config contradict each other: give one');
     // Loaded lazily: tfjs start-up is not needed for `fer help`.
     const { resolveTrainConfig, train, parseSplitName } = await import('../../train');
     const { backendOption } = await import('../../backend');
@@ -114,7 +122,10 @@ export const trainCommand: Command = {
     for (const [flag, [key, range]] of Object.entries(VALUES))
       overrides[key] = flagNumber(args, flag, range);
     const split = flagString(args, 'split');
-    const cfg = resolveTrainConfig(model, flagString(args, 'profile') ?? 'quick', {
+    const { loadConfig } = await import('../../config');
+    const base =
+      configName !== undefined ? loadConfig(configName) : (flagString(args, 'profile') ?? 'quick');
+    const cfg = resolveTrainConfig(model, base, {
       ...overrides,
       split: split === undefined ? undefined : parseSplitName(split),
       backend: backendOption(flagString(args, 'backend')),
