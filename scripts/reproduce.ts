@@ -4,7 +4,7 @@
  *                       [--list] [--prepare]`
  *
  * Executes notebooks/NN-*.ipynb in order with the tslab kernel (nbclient, via
- * scripts/run-notebook.py under Debian's /usr/bin/python3), papermill-style: the inputs stay
+ * tools/notebooks/run-notebook.py under Debian's /usr/bin/python3), papermill-style: the inputs stay
  * untouched, and the executed notebooks, results, figures and report go to the run's own folder,
  * `--out` (default runs/<config>, git-ignored). `npm run publish` copies a finished run over the
  * committed study. Parameters reach the notebooks as environment variables read by lib/env.ts.
@@ -17,7 +17,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs, flagNumber, flagString } from '../lib/cli/registry';
 import { REPO_ROOT, portablePath, readConfig, readStudyEnv } from '../lib/env';
-import { prepareNotebookBridge } from '../lib/report/bridge';
+import { prepareNotebookBridge } from '../tools/notebooks/bridge';
 import { tempPath, writeJsonAtomic } from '../lib/util/atomic';
 import { FerError } from '../lib/util/errors';
 
@@ -113,7 +113,7 @@ function childEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
 }
 
 /**
- * Execute `input` into `output` with scripts/run-notebook.py (kernel cwd = input's folder).
+ * Execute `input` into `output` with tools/notebooks/run-notebook.py (kernel cwd = input's folder).
  * Exit status 0 = every cell ran, 1 = a cell failed (named on stderr), 2 = could not start.
  * With `capture`, stderr is returned instead of shown.
  */
@@ -125,7 +125,7 @@ export function runNotebook(
   const r = spawnSync(
     PYTHON,
     [
-      path.join(REPO_ROOT, 'scripts', 'run-notebook.py'),
+      path.join(REPO_ROOT, 'tools', 'notebooks', 'run-notebook.py'),
       input,
       output,
       '--timeout',

@@ -46,5 +46,5 @@ else
   echo "setup: registered the tslab kernel"
 fi
 
-# The notebooks import lib/ through generated shims in notebooks/.lib (see lib/report/bridge.ts).
+# The notebooks import lib/ through generated shims in notebooks/.lib (see tools/notebooks/bridge.ts).
 npx --no-install tsx scripts/reproduce.ts --prepare | sed 's/^reproduce: /setup: /'

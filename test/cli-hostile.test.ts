@@ -29,7 +29,7 @@ import { hostNames } from '../lib/serve/server';
 import { resolveTrainConfig, saveStudyModel } from '../lib/train';
 import { loadCheckpoint, saveCheckpoint, CHECKPOINT_VERSION } from '../lib/train/checkpoint';
 import { loadCheckpointModel } from '../lib/train/interim';
-import { loadStudyModel } from '../lib/train/io';
+import { loadStudyModel } from '../lib/models/io';
 import { syntheticFer, writeFerCsv } from '../lib/train/synthetic';
 import { modelFor } from '../lib/train/train';
 import { cleanStaleTemps } from '../lib/util/atomic';

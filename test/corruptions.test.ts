@@ -6,7 +6,7 @@ import {
   corrupt,
   jpegQuantTable,
   type Severity,
-} from '../lib/data/corruptions';
+} from '../lib/robustness/corruptions';
 import { Rng } from '../lib/util/rng';
 
 const N = 2304;

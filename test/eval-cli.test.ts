@@ -141,7 +141,7 @@ describe('fer eval / fer compare on saved tiny models', function () {
     ); // prettier-ignore
     assert.equal(ok.code, 0, ok.err);
     assert.match(ok.out, /Table 1: clean test set/);
-    assert.match(ok.out, /30%/);
+    assert.match(ok.out, /30 %/);
     assert.equal(
       (JSON.parse(fs.readFileSync(out, 'utf8')) as EvalResult).table34.levels.length,
       11,

@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert';
 import { loadFer2013, makeSplit, type FerDataset } from '../lib/data';
 import { EMOTIONS } from '../lib/data/classes';
 import { classificationReport } from '../lib/eval/metrics';
-import { PAPER } from '../lib/paper';
+import { PAPER } from '../lib/eval/paper';
 
 /**
  * Real-data checks of the metric-definition question behind Table 4: what a model that has

@@ -29,7 +29,7 @@ import { formatEval } from '../lib/eval/format';
 import { writeJsonAtomic } from '../lib/util/atomic';
 import { FerError } from '../lib/util/errors';
 
-import { compareWithPaper, PAPER } from '../lib/paper';
+import { compareWithPaper, PAPER } from '../lib/eval/paper';
 import { Rng } from '../lib/util/rng';
 import { tinyMeta, tinyModel } from './fixtures/tiny-model';
 
@@ -185,7 +185,7 @@ describe('evaluation on a tiny model', () => {
     assert.equal(agg['table5.simple.accuracy'].mean, r.table5.rows[0].metrics.accuracy);
     assert.equal(agg['table5.simple.accuracy'].std, 0);
     const text = formatEval(r);
-    for (const want of ['Table 1', 'Table 2', 'clean', '30%', 'simple', 'table5-f1-above-accuracy'])
+    for (const want of ['Table 1', 'Table 2', 'clean', '30 %', 'simple', 'table5-f1-above-accuracy'])
       assert.ok(text.includes(want), want);
     if (process.env.FER_SHOW) console.log(text);
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fer-eval-'));

@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as zlib from 'node:zlib';
-import { checkFerPlusAlignment, loadFerPlus, majorityVote } from '../lib/data/ferplus';
+import { checkFerPlusAlignment, loadFerPlus, majorityVote } from '../lib/robustness/ferplus';
 import { FerError } from '../lib/util/errors';
 
 const HEADER =

@@ -17,7 +17,7 @@ import {
 } from '../lib/models';
 import { asPaperModel } from '../lib/models/designs';
 import { resolveTrainConfig } from '../lib/train/config';
-import { MODEL_NAMES } from '../lib/train/meta';
+import { MODEL_NAMES } from '../lib/models/meta';
 import { FerError } from '../lib/util/errors';
 
 const TINY = { widthMultiplier: 1 / 16 };

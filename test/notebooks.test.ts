@@ -10,9 +10,9 @@ import {
   parsePercent,
   serializeNotebook,
   type Ipynb,
-} from '../lib/report/ipynb';
-import { prepareNotebookBridge } from '../lib/report/bridge';
-import { makeNotebooks } from '../scripts/make-notebooks';
+} from '../tools/notebooks/ipynb';
+import { prepareNotebookBridge } from '../tools/notebooks/bridge';
+import { makeNotebooks } from '../tools/notebooks/make-notebooks';
 import { runNotebook, runnerFailure } from '../scripts/reproduce';
 
 const NOTEBOOKS = path.join(REPO_ROOT, 'notebooks');
@@ -48,7 +48,7 @@ function errorStreams(nb: Ipynb): string[] {
 describe('notebooks: sources', () => {
   it('every committed notebook matches its notebooks/src source', () => {
     const { stale } = makeNotebooks(REPO_ROOT, true);
-    assert.deepEqual(stale, [], 'run: npx tsx scripts/make-notebooks.ts');
+    assert.deepEqual(stale, [], 'run: npx tsx tools/notebooks/make-notebooks.ts');
   });
 });
 
@@ -116,7 +116,13 @@ describe('notebooks: a kernel that does not start', function () {
     const run = (kernel: string, out: string) =>
       spawnSync(
         '/usr/bin/python3',
-        [path.join(REPO_ROOT, 'scripts', 'run-notebook.py'), nb, out, '--kernel', kernel],
+        [
+          path.join(REPO_ROOT, 'tools', 'notebooks', 'run-notebook.py'),
+          nb,
+          out,
+          '--kernel',
+          kernel,
+        ],
         { encoding: 'utf8', env: { ...process.env, JUPYTER_PATH: tmp } },
       );
     const r = run('flaky', path.join(tmp, 'out.ipynb'));

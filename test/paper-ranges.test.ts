@@ -11,9 +11,9 @@ import {
   type ExpectedRanges,
 } from '../lib/eval/expected-ranges';
 import type { NoiseLevelResult, Table34Result } from '../lib/eval/types';
-import { paperModel } from '../lib/report/study';
+import { paperModel } from '../lib/study';
 import { loadStudyModel } from '../lib/train';
-import { MODEL_NAMES } from '../lib/train/meta';
+import { MODEL_NAMES } from '../lib/models/meta';
 
 /** A Table 3/4 with the given (level, accuracy, weighted F1) rows. */
 function t34(rows: [number, number, number][]): Table34Result {

@@ -17,8 +17,8 @@ import {
   type PredictionRun,
 } from '../lib/eval/experiments';
 import type { CompareResult, EvalResult } from '../lib/eval/types';
-import { compareWithPaper } from '../lib/paper';
-import type { ModelName, StudyModelMeta } from '../lib/train/meta';
+import { compareWithPaper } from '../lib/eval/paper';
+import type { ModelName, StudyModelMeta } from '../lib/models/meta';
 import { Rng } from '../lib/util/rng';
 
 const PREVALENCE = [0.14, 0.015, 0.14, 0.25, 0.17, 0.115, 0.17];

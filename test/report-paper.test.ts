@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { EvalResult, McNemarResult } from '../lib/eval/types';
-import { PAPER } from '../lib/paper';
+import { PAPER } from '../lib/eval/paper';
 import { inlineHtml, renderHtml, renderMarkdown } from '../lib/report/blocks';
 import { chromiumPath } from '../lib/report/export';
 import {

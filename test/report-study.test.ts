@@ -11,11 +11,11 @@ import { REPO_ROOT } from '../lib/env';
 import { loadConfig } from '../lib/config';
 import { PROFILES, saveStudyModel } from '../lib/train';
 import type { EpochLog } from '../lib/train/checkpoint';
-import type { ModelName, StudyModelMeta } from '../lib/train/meta';
+import type { ModelName, StudyModelMeta } from '../lib/models/meta';
 import { syntheticFer, writeFerCsv } from '../lib/train/synthetic';
 import { FerError } from '../lib/util/errors';
-import { syncTree } from '../lib/report/bridge';
-import { docComment } from '../lib/report/doc-comment';
+import { syncTree } from '../tools/notebooks/bridge';
+import { docComment } from '../lib/notebook/doc-comment';
 import {
   collapse,
   groupFindings,
@@ -42,7 +42,7 @@ import {
   planStudyModel,
   readTrainLog,
   settingsDiff,
-} from '../lib/report/study';
+} from '../lib/study';
 import { learningCurvesFigure, majorityShare } from '../lib/report/training-figures';
 import { mergeTimes, readTimes } from '../scripts/reproduce';
 import { syntheticStudy } from './report-fixtures';

@@ -17,7 +17,7 @@ import {
   parsePercent,
   serializeNotebook,
   toLines,
-} from '../lib/report/ipynb';
+} from '../tools/notebooks/ipynb';
 import { PNG_SIGNATURE, crc32, encodePng, tileGrid } from '../lib/report/png';
 import { dataFrameRows, htmlTable, markdownTable, toDataFrame } from '../lib/report/tables';
 import { FerError } from '../lib/util/errors';

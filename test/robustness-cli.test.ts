@@ -9,8 +9,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { parseFer2013Csv, USAGES, type FerDataset } from '../lib/data';
-import { loadFerPlus } from '../lib/data/ferplus';
-import { ferPlusEval, resolveFerPlusPath } from '../lib/eval/ferplus-eval';
+import { loadFerPlus } from '../lib/robustness/ferplus';
+import { ferPlusEval, resolveFerPlusPath } from '../lib/robustness/ferplus-eval';
 import {
   augmentationVerdict,
   parseSeverityList,
@@ -18,8 +18,8 @@ import {
   runRobustnessEval,
   type AugmentationResult,
   type RobustnessResult,
-} from '../lib/eval/robustness-run';
-import { formatAugmentation, formatRobustness } from '../lib/eval/robustness-format';
+} from '../lib/robustness/run';
+import { formatAugmentation, formatRobustness } from '../lib/robustness/format';
 import { robustnessCommand } from '../lib/cli/commands/robustness';
 import { renderMarkdown } from '../lib/report/blocks';
 import {
@@ -28,7 +28,7 @@ import {
   robustnessFigures,
 } from '../lib/report/robustness-report';
 import { saveStudyModel } from '../lib/train';
-import type { StudyModelMeta } from '../lib/train/meta';
+import type { StudyModelMeta } from '../lib/models/meta';
 import { syntheticFer, writeFerCsv } from '../lib/train/synthetic';
 import { FerError } from '../lib/util/errors';
 import { ferSync } from './fixtures/cli';

@@ -4,9 +4,9 @@ import {
   corruptionErrors,
   pairedFamilyTests,
   runRobustness,
-} from '../lib/eval/robustness';
-import type { Predictor, RobustnessRun } from '../lib/eval/robustness';
-import { corrupt } from '../lib/data/corruptions';
+} from '../lib/robustness/suite';
+import type { Predictor, RobustnessRun } from '../lib/robustness/suite';
+import { corrupt } from '../lib/robustness/corruptions';
 import type { FerDataset } from '../lib/data/dataset';
 import { Rng } from '../lib/util/rng';
 

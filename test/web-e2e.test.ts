@@ -12,7 +12,7 @@ import { PIXELS_PER_IMAGE } from '../lib/data/classes';
 import type { FerDataset } from '../lib/data/dataset';
 import { addGaussianNoise } from '../lib/data/noise';
 import { startServer, type RunningServer } from '../lib/serve';
-import type { ModelName } from '../lib/train/meta';
+import type { ModelName } from '../lib/models/meta';
 import { Rng } from '../lib/util/rng';
 import type { PageState } from '../web/app';
 import { saveTinyModels, syntheticFaces } from './web-fixtures';

@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { NUM_CLASSES, PIXELS_PER_IMAGE } from '../lib/data/classes';
 import type { FerDataset } from '../lib/data/dataset';
-import type { ModelName, StudyModelMeta } from '../lib/train/meta';
+import type { ModelName, StudyModelMeta } from '../lib/models/meta';
 import { Rng } from '../lib/util/rng';
 
 /** A tiny model of each kind with the study's input and output; cnn-lstm has a real LSTM. */

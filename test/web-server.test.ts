@@ -8,7 +8,8 @@ import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { PIXELS_PER_IMAGE } from '../lib/data/classes';
 import { makeSplit } from '../lib/data/split';
-import { PAPER, PAPER_TABLE_NOISE_LEVELS } from '../lib/paper';
+import { PAPER } from '../lib/eval/paper';
+import { PAPER_NOISE_LEVELS } from '../lib/data/noise';
 import {
   loadServedModel,
   resolveModelDirs,
@@ -155,7 +156,7 @@ describe('teaching page server', function () {
     });
     assert.deepEqual(
       points.slice(1).map((p) => p.level),
-      [...PAPER_TABLE_NOISE_LEVELS],
+      [...PAPER_NOISE_LEVELS],
     );
     points.slice(1).forEach((p, i) => {
       assert.equal(p.accuracy.cnn, PAPER.table3.cnn[i]);

@@ -7,5 +7,3 @@ export * from './split';
 export * from './audit';
 export * from './noise';
 export * from './tensor';
-export * from './corruptions';
-export * from './ferplus';

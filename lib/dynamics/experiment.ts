@@ -14,7 +14,7 @@ import type { FerDataset } from '../data/dataset';
 import { paramCounts } from '../models';
 import { loadStudyModel, resolveTrainConfig, train, trainValRows, gitCommit } from '../train';
 import type { TrainConfig } from '../train';
-import type { StudyModelMeta } from '../train/meta';
+import type { StudyModelMeta } from '../models/meta';
 import { writeJsonAtomic } from '../util/atomic';
 import { FerError } from '../util/errors';
 import { Rng } from '../util/rng';

@@ -8,8 +8,8 @@ import * as tf from '@tensorflow/tfjs';
 import { makeSplit, PAPER_NOISE_LEVELS, SPLIT_NAMES, stratifiedSubset } from '../data';
 import type { FerDataset, SplitName } from '../data';
 import { REPO_ROOT, portablePath } from '../env';
-import { compareWithPaper } from '../paper';
-import type { StudyModelMeta } from '../train/meta';
+import { compareWithPaper } from './paper';
+import type { StudyModelMeta } from '../models/meta';
 import { FerError } from '../util/errors';
 import type { ConfigRecord } from '../config';
 import {

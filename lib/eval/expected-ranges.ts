@@ -4,7 +4,7 @@
  * notebook 05 runs them on the whole test set when it evaluates the paper-profile models.
  * The ranges are for the `paper` profile only: the quick models are not expected to meet them.
  */
-import type { ModelName } from '../train/meta';
+import type { ModelName } from '../models/meta';
 import type { NoiseLevelResult, Table34Result } from './types';
 
 export interface ExpectedRanges {

@@ -1,7 +1,9 @@
 /** Readable text tables of eval/compare results, for the terminal. */
 import { EMOTIONS } from '../data/classes';
-import { PAPER, PAPER_TABLE_NOISE_LEVELS } from '../paper';
-import { interimProgress } from '../train/meta';
+import { f3, pct, pval as pv } from '../util/format';
+import { PAPER } from './paper';
+import { PAPER_NOISE_LEVELS } from '../data/noise';
+import { interimProgress } from '../models/meta';
 import type { CompareResult, ConfidenceInterval, EvalResult, SpreadStat } from './types';
 import { paperCounterpart } from '../models/designs';
 
@@ -13,11 +15,8 @@ export function textTable(head: string[], rows: string[][]): string {
   return [line(head), w.map((x) => '-'.repeat(x)).join('  '), ...rows.map(line)].join('\n');
 }
 
-const f3 = (x: number): string => x.toFixed(3);
 const ci = (c: ConfidenceInterval | undefined): string => (c ? `[${f3(c.lo)}, ${f3(c.hi)}]` : '');
 const pm = (s: SpreadStat): string => (s.std === null ? f3(s.mean) : `${f3(s.mean)}±${f3(s.std)}`);
-const pct = (l: number): string => `${+(l * 100).toFixed(2)}%`;
-const pv = (p: number): string => (p < 1e-4 ? p.toExponential(1) : p.toFixed(4));
 
 export function formatEval(r: EvalResult): string {
   const L: string[] = [];
@@ -109,7 +108,7 @@ export function formatEval(r: EvalResult): string {
     textTable(
       ['noise', 'accuracy', 'paper', 'F1 weighted', 'F1 macro', 'paper F1', 'top class'],
       r.table34.levels.map((l) => {
-        const i = PAPER_TABLE_NOISE_LEVELS.findIndex((x) => Math.abs(x - l.level) < 1e-9);
+        const i = PAPER_NOISE_LEVELS.findIndex((x) => Math.abs(x - l.level) < 1e-9);
         return [
           l.level === 0 ? 'clean' : pct(l.level),
           pm(l.accuracy),

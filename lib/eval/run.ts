@@ -9,7 +9,7 @@ import { portablePath } from '../env';
 import { loadFer2013 } from '../data';
 import type { FerDataset } from '../data';
 import { loadStudyModelOrCheckpoint } from '../train';
-import type { StudyModelMeta } from '../train/meta';
+import type { StudyModelMeta } from '../models/meta';
 import { writeJsonAtomic } from '../util/atomic';
 import { FerError } from '../util/errors';
 import { checkOutputFile } from '../util/output-path';

@@ -10,7 +10,7 @@ import { FerError } from '../util/errors';
 import { predictionDistribution } from './collapse';
 import { spread } from './stats';
 import type { EvalResult, SpreadStat } from './types';
-import type { ModelName } from '../train/meta';
+import type { ModelName } from '../models/meta';
 
 /** Mean ± sample sd (n - 1) of one metric over training seeds (sd null for one seed). */
 export function seedSpread(values: readonly number[]): SpreadStat {

@@ -7,7 +7,7 @@
  * noise levels are the Gaussian sigma as a fraction of the pixel range (0.05 = "5 %").
  */
 import type { ConfigRecord } from '../config';
-import type { StudyModelMeta } from '../train/meta';
+import type { StudyModelMeta } from '../models/meta';
 import type { BandArea } from './band';
 import type { CalibrationSummary } from './calibration';
 import type { ConstantPredictorScore } from './collapse';

@@ -30,12 +30,13 @@ import { collapseBySeed, directionFlips, pairedTTest, seedGroups, seedSpread } f
 export { seedGroups } from '../eval/seeds';
 import { unpackBits } from '../eval/stats';
 import type { Averaging, CompareResult, ConfidenceInterval, EvalResult } from '../eval/types';
-import { PAPER, PAPER_TABLE_NOISE_LEVELS } from '../paper';
-import type { ModelName } from '../train/meta';
+import { PAPER } from '../eval/paper';
+import { PAPER_NOISE_LEVELS } from '../data/noise';
+import type { ModelName } from '../models/meta';
 import { isPaperModel } from '../models/designs';
 import { readJsonFile } from '../util/atomic';
 import { type Block, p, table } from './blocks';
-import { ci, f3, pct } from './format';
+import { ci, f3, pct, pval } from './format';
 import { MODEL_LABEL, type ResultsByModel } from './paper-figures';
 import type { Row } from './tables';
 
@@ -118,11 +119,11 @@ export function bandEvidence(
     meanDifference = r.meanAccuracyDifference;
     source = 'compare.correctness';
   }
-  const top = PAPER_TABLE_NOISE_LEVELS.length - 1;
+  const top = PAPER_NOISE_LEVELS.length - 1;
   const heavy = heavyNoiseArtefact(
     (['cnn', 'cnn-lstm'] as const).map((m) => ({
       label: `paper ${MODEL_LABEL[m]}`,
-      level: PAPER_TABLE_NOISE_LEVELS[top],
+      level: PAPER_NOISE_LEVELS[top],
       accuracy: PAPER.table3[m][top],
       f1: PAPER.table4[m][top],
     })),
@@ -260,7 +261,7 @@ export function paperCellBlocks(e: EvalResult, band: InformativeBand, f1Def: F1D
   const consts = constantBaselinesOf(e);
   const inBand = (lv: number) => band.levels.some((b) => sameLevel(b, lv));
   const rows: Row[] = [];
-  PAPER_TABLE_NOISE_LEVELS.forEach((level, i) => {
+  PAPER_NOISE_LEVELS.forEach((level, i) => {
     if (inBand(level)) return;
     for (const m of ['cnn', 'cnn-lstm'] as const) {
       const cell = { accuracy: PAPER.table3[m][i], f1: PAPER.table4[m][i] };
@@ -497,7 +498,7 @@ export function seedBlocks(evals: readonly EvalResult[], band: InformativeBand):
       );
       row['hybrid − CNN (paired seeds)'] =
         `${t.meanDifference.toFixed(3)} [${t.ci.lo.toFixed(3)}, ${t.ci.hi.toFixed(3)}]`;
-      row['paired t p'] = t.pValue < 1e-4 ? t.pValue.toExponential(1) : t.pValue.toFixed(4);
+      row['paired t p'] = pval(t.pValue);
       row['seeds hybrid ahead / behind'] = `${d.positive} / ${d.negative}`;
     } else {
       row['hybrid − CNN (paired seeds)'] = '—';

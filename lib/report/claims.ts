@@ -15,7 +15,7 @@
  *   number, so it is not independent evidence.
  */
 import type { Averaging, CompareResult, EvalResult, McNemarResult } from '../eval/types';
-import type { ModelName } from '../train/meta';
+import type { ModelName } from '../models/meta';
 import type { DynamicsResult } from '../dynamics/experiment';
 import { dynamicsEvidence } from './dynamics-report';
 import { bandArea } from '../eval/band';

@@ -4,9 +4,10 @@
  */
 import { EMOTIONS } from '../data/classes';
 import type { Averaging, CompareResult, EvalResult, McNemarResult } from '../eval/types';
-import { PAPER, PAPER_TABLE_NOISE_LEVELS } from '../paper';
+import { PAPER } from '../eval/paper';
+import { PAPER_NOISE_LEVELS } from '../data/noise';
 import type { EpochLog } from '../train/checkpoint';
-import type { ModelName, StudyModelMeta } from '../train/meta';
+import type { ModelName, StudyModelMeta } from '../models/meta';
 import { MODEL_LABEL, type ResultsByModel } from './paper-figures';
 import { f3, pct, pval } from './format';
 import { asPaperModel } from '../models/designs';
@@ -162,7 +163,7 @@ export function noiseFindings(
   const cnn = r.cnn;
   const lstm = r['cnn-lstm'];
   if (cnn && lstm) {
-    const topLevel = PAPER_TABLE_NOISE_LEVELS[PAPER_TABLE_NOISE_LEVELS.length - 1];
+    const topLevel = PAPER_NOISE_LEVELS[PAPER_NOISE_LEVELS.length - 1];
     const lc = cnn.table34.levels.find((l) => Math.abs(l.level - topLevel) < 1e-9);
     const ll = lstm.table34.levels.find((l) => Math.abs(l.level - topLevel) < 1e-9);
     const tests = mcnemarAt(compare, topLevel);

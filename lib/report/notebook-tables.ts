@@ -5,15 +5,16 @@
  */
 import { EMOTIONS } from '../data/classes';
 import type { Averaging, CompareResult, EvalResult } from '../eval/types';
-import { PAPER, PAPER_TABLE_NOISE_LEVELS } from '../paper';
-import type { ModelName } from '../train/meta';
+import { PAPER } from '../eval/paper';
+import { PAPER_NOISE_LEVELS } from '../data/noise';
+import type { ModelName } from '../models/meta';
 import { MODEL_LABEL, wilsonInterval, type ResultsByModel } from './paper-figures';
 import type { Row } from './tables';
-import { pval } from './format';
+import { pct, pval } from './format';
 
 const ci = (c: { lo: number; hi: number } | null | undefined): string =>
   c ? `${c.lo.toFixed(3)}–${c.hi.toFixed(3)}` : '—';
-const pct = (l: number) => (l === 0 ? 'clean' : `${+(l * 100).toFixed(1)} %`);
+const levelLabel = (l: number): string => (l === 0 ? 'clean' : pct(l));
 
 function models(r: ResultsByModel): ModelName[] {
   return (['cnn', 'cnn-lstm'] as const).filter((m) => r[m]);
@@ -100,13 +101,13 @@ export function noiseRows(
   which: 'accuracy' | 'f1',
   def: Exclude<Averaging, 'keras'> = 'weighted',
 ): Row[] {
-  const levels = [0, ...PAPER_TABLE_NOISE_LEVELS];
+  const levels = [0, ...PAPER_NOISE_LEVELS];
   return levels.map((level) => {
-    const row: Row = { 'noise σ': pct(level) };
+    const row: Row = { 'noise σ': levelLabel(level) };
     for (const m of models(r)) {
       const e = r[m] as EvalResult;
       const l = e.table34.levels.find((x) => Math.abs(x.level - level) < 1e-9);
-      const i = PAPER_TABLE_NOISE_LEVELS.findIndex((x) => Math.abs(x - level) < 1e-9);
+      const i = PAPER_NOISE_LEVELS.findIndex((x) => Math.abs(x - level) < 1e-9);
       const paper =
         level === 0
           ? which === 'accuracy'
@@ -132,7 +133,7 @@ export function noiseRows(
 /** McNemar per level: discordant pairs and p for each noise seed. */
 export function mcnemarRows(c: CompareResult): Row[] {
   return c.levels.map((l) => ({
-    'noise σ': pct(l.level),
+    'noise σ': levelLabel(l.level),
     [`only ${c.a.name} right`]: l.tests.map((t) => t.b).join(' / '),
     [`only ${c.b.name} right`]: l.tests.map((t) => t.c).join(' / '),
     'exact p per noise draw': l.tests.map((t) => pval(t.pValue)).join(' / '),

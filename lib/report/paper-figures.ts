@@ -8,9 +8,11 @@ import { EMOTIONS } from '../data/classes';
 import { bestConstantPredictor, constantPredictorScoresFromSupport } from '../eval/collapse';
 import { seedGroups } from '../eval/seeds';
 import type { Averaging, EvalResult } from '../eval/types';
-import { PAPER, PAPER_TABLE_NOISE_LEVELS } from '../paper';
-import type { ModelName } from '../train/meta';
+import { PAPER } from '../eval/paper';
+import { PAPER_NOISE_LEVELS } from '../data/noise';
+import type { ModelName } from '../models/meta';
 import { FerError } from '../util/errors';
+import { pct } from '../util/format';
 import {
   COLORS,
   baseLayout,
@@ -72,8 +74,6 @@ export function auditedDefinition(
   }
   return { definition: fallback, fromAudit: false };
 }
-
-const pct = (l: number) => `${+(l * 100).toFixed(1)}%`;
 
 /** Fig. 1: Table 1's four metrics, ours (with bootstrap 95 % CIs) beside the paper's. */
 export function fig1Metrics(r: ResultsByModel, averaging: Averaging): PlotlyFigure {
@@ -245,7 +245,7 @@ function noiseFigure(
       }),
       ...lineWithBand(
         `${MODEL_LABEL[m]} (paper)`,
-        PAPER_TABLE_NOISE_LEVELS.map((l) => l * 100),
+        PAPER_NOISE_LEVELS.map((l) => l * 100),
         paper,
         null,
         {
@@ -264,10 +264,7 @@ function noiseFigure(
     constantPredictorScoresFromSupport(first.table1.report.perClass.map((c) => c.support));
   const best = bestConstantPredictor(consts);
   const lastLevel = first.table34.levels[first.table34.levels.length - 1];
-  const xs = [
-    PAPER_TABLE_NOISE_LEVELS[0] * 100,
-    PAPER_TABLE_NOISE_LEVELS[PAPER_TABLE_NOISE_LEVELS.length - 1] * 100,
-  ];
+  const xs = [PAPER_NOISE_LEVELS[0] * 100, PAPER_NOISE_LEVELS[PAPER_NOISE_LEVELS.length - 1] * 100];
   for (const k of [...new Set([best.cls, lastLevel?.topClass ?? best.cls])]) {
     const c = consts[k];
     const v = which === 'accuracy' ? c.accuracy : f1Def === 'macro' ? c.macroF1 : c.weightedF1;
@@ -291,8 +288,8 @@ function noiseFigure(
       xaxis: {
         title: { text: 'noise σ (% of pixel range)' },
         type: 'log',
-        tickvals: PAPER_TABLE_NOISE_LEVELS.map((l) => l * 100),
-        ticktext: PAPER_TABLE_NOISE_LEVELS.map(pct),
+        tickvals: PAPER_NOISE_LEVELS.map((l) => l * 100),
+        ticktext: PAPER_NOISE_LEVELS.map(pct),
         tickangle: 0,
         showline: true,
         linecolor: '#444',

@@ -9,8 +9,9 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Averaging, CompareResult, EvalResult } from '../eval/types';
-import { PAPER, PAPER_TABLE_NOISE_LEVELS } from '../paper';
-import { interimProgress, MODEL_NAMES, type ModelName } from '../train/meta';
+import { PAPER } from '../eval/paper';
+import { PAPER_NOISE_LEVELS } from '../data/noise';
+import { interimProgress, MODEL_NAMES, type ModelName } from '../models/meta';
 import { readJsonFile, writeFileAtomic } from '../util/atomic';
 import { FerError } from '../util/errors';
 import { type Block, h, p, renderHtml, renderMarkdown, table, ul } from './blocks';
@@ -627,7 +628,7 @@ export function reportBlocks(inputs: ReportInputs, figures: ReportFigure[]): Blo
   const lastLevel = first.table34.levels[first.table34.levels.length - 1];
   const refClasses = [...new Set([bestConst.cls, lastLevel?.topClass ?? bestConst.cls])];
   const noiseRows = (which: 'accuracy' | 'f1'): Row[] =>
-    PAPER_TABLE_NOISE_LEVELS.map((level, i) => {
+    PAPER_NOISE_LEVELS.map((level, i) => {
       const row: Row = { 'noise σ': pct(level) };
       for (const m of ms) {
         const l = (r[m] as EvalResult).table34.levels.find((x) => Math.abs(x.level - level) < 1e-9);

@@ -5,11 +5,12 @@
  * built from results/robustness/*.json only.
  */
 import { EMOTIONS, PIXELS_PER_IMAGE } from '../data/classes';
-import { CORRUPTIONS, SEVERITIES, corrupt, type CorruptionName } from '../data/corruptions';
+import { CORRUPTIONS, SEVERITIES, corrupt, type CorruptionName } from '../robustness/corruptions';
 import type { FerDataset } from '../data/dataset';
-import { PAPER, PAPER_TABLE_NOISE_LEVELS } from '../paper';
+import { PAPER } from '../eval/paper';
+import { PAPER_NOISE_LEVELS } from '../data/noise';
 import { imageGridFigure } from './data-figures';
-import type { AugmentationResult, RobustnessResult } from '../eval/robustness-run';
+import type { AugmentationResult, RobustnessResult } from '../robustness/run';
 import { baseLayout, COLORS, type PlotlyFigure, type PlotlyTrace } from './figures';
 
 /** A short display name: architecture, plus the training noise when augmented. */
@@ -317,7 +318,7 @@ export function augmentationFigure(
       type: 'scatter',
       mode: 'lines',
       name: `paper ${arch === 'cnn' ? 'CNN' : 'CNN+LSTM'}`,
-      x: PAPER_TABLE_NOISE_LEVELS.map(lab),
+      x: PAPER_NOISE_LEVELS.map(lab),
       y: rows,
       line: { color: arch === 'cnn' ? COLORS.cnnPaper : COLORS.lstmPaper, dash: 'dot', width: 2 },
     });

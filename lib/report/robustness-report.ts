@@ -5,7 +5,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { AugmentationResult, RobustnessResult } from '../eval/robustness-run';
+import type { AugmentationResult, RobustnessResult } from '../robustness/run';
 import { readJsonFile } from '../util/atomic';
 import { type Block, h, p, table } from './blocks';
 import { markScale, type NamedFigure } from './paper-figures';
@@ -250,7 +250,7 @@ export function robustnessBlocks(inp: RobustnessInputs): Block[] {
   ];
   B.push(
     p(
-      'The paper tests one corruption (Gaussian noise). Here both models also face salt-and-pepper noise, blur, a square occluder, brightness, contrast, JPEG compression and downscaling, 5 severities each (ImageNet-C protocol, `lib/data/corruptions.ts`), on the same test images with the same corruption seed. ' +
+      'The paper tests one corruption (Gaussian noise). Here both models also face salt-and-pepper noise, blur, a square occluder, brightness, contrast, JPEG compression and downscaling, 5 severities each (ImageNet-C protocol, `lib/robustness/corruptions.ts`), on the same test images with the same corruption seed. ' +
         "CE = summed errors over severities relative to the CNN (below 1: more robust); relative CE = summed *loss* relative to the clean accuracy, relative to the CNN's loss. Written by `fer robustness` and notebook `07-robustness`.",
     ),
   );

@@ -4,7 +4,7 @@
  */
 import { EMOTIONS, NUM_CLASSES, gatherPixels, makeSplit, SPLIT_NAMES } from '../data';
 import type { FerDataset, SplitName } from '../data';
-import type { StudyModelMeta } from '../train/meta';
+import type { StudyModelMeta } from '../models/meta';
 import { FerError } from '../util/errors';
 import { Rng } from '../util/rng';
 

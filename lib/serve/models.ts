@@ -4,7 +4,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { MODEL_NAMES, type ModelName, type StudyModelMeta } from '../train/meta';
+import { MODEL_NAMES, type ModelName, type StudyModelMeta } from '../models/meta';
 import { FerError } from '../util/errors';
 import { oneLine } from '../util/os-error';
 

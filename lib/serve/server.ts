@@ -11,8 +11,9 @@ import * as path from 'node:path';
 import { loadFer2013 } from '../data';
 import type { FerDataset } from '../data';
 import { portablePath } from '../env';
-import { PAPER, PAPER_TABLE_NOISE_LEVELS } from '../paper';
-import { MODEL_NAMES, type ModelName } from '../train/meta';
+import { PAPER } from '../eval/paper';
+import { PAPER_NOISE_LEVELS } from '../data/noise';
+import { MODEL_NAMES, type ModelName } from '../models/meta';
 import { FerError } from '../util/errors';
 import { osErrorToFerError } from '../util/os-error';
 import { bundleClient, WEB_ROOT } from './bundle';
@@ -58,7 +59,7 @@ export function paperPoints(): PaperPoint[] {
       table: 'Table 1',
       accuracy: { cnn: PAPER.table1.cnn.accuracy, 'cnn-lstm': PAPER.table1['cnn-lstm'].accuracy },
     },
-    ...PAPER_TABLE_NOISE_LEVELS.map((level, i) => ({
+    ...PAPER_NOISE_LEVELS.map((level, i) => ({
       level,
       table: 'Table 3' as const,
       accuracy: { cnn: PAPER.table3.cnn[i], 'cnn-lstm': PAPER.table3['cnn-lstm'][i] },

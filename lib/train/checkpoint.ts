@@ -19,7 +19,7 @@ import { cleanStaleTemps, writeDirAtomic } from '../util/atomic';
 import { FerError } from '../util/errors';
 import { oneLine } from '../util/os-error';
 import { checkOutputDir } from '../util/output-path';
-import { regularFileSize } from './io';
+import { regularFileSize } from '../models/io';
 import type { RngState } from '../util/rng';
 import type { TrainConfig } from './config';
 

@@ -20,7 +20,13 @@ export {
   type TrainOptions,
   type TrainResult,
 } from './train';
-export { saveStudyModel, loadStudyModel, dirSaveHandler, dirLoadHandler, gitCommit } from './io';
+export {
+  saveStudyModel,
+  loadStudyModel,
+  dirSaveHandler,
+  dirLoadHandler,
+  gitCommit,
+} from '../models/io';
 export { type EpochLog, type PartialEpoch, type TrainState, loadCheckpoint } from './checkpoint';
-export { type StudyModelMeta, type InterimInfo, type ModelName, MODEL_NAMES } from './meta';
+export { type StudyModelMeta, type InterimInfo, type ModelName, MODEL_NAMES } from '../models/meta';
 export { isCheckpointDir, loadCheckpointModel, loadStudyModelOrCheckpoint } from './interim';

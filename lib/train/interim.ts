@@ -9,8 +9,8 @@ import * as tf from '@tensorflow/tfjs';
 import { portablePath } from '../env';
 import { FerError } from '../util/errors';
 import { loadCheckpoint, STATE, type Checkpoint } from './checkpoint';
-import { loadStudyModel, MODEL_JSON } from './io';
-import { MODEL_NAMES, type StudyModelMeta } from './meta';
+import { loadStudyModel, MODEL_JSON } from '../models/io';
+import { MODEL_NAMES, type StudyModelMeta } from '../models/meta';
 import { modelFor, studyMeta } from './train';
 
 /** A training checkpoint folder (state.json) rather than a saved model (model.json). */

@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import { readJsonFile } from '../util/atomic';
 import { FerError } from '../util/errors';
 import type { BestSoFar, EpochLog, TrainState } from './checkpoint';
-import type { StudyModelMeta } from './meta';
+import type { StudyModelMeta } from '../models/meta';
 
 export interface RunStatus {
   out: string;

@@ -33,8 +33,8 @@ import {
 } from './checkpoint';
 import { noiseAugmentedImages } from './augment';
 import { RESUME_KEYS, type TrainConfig } from './config';
-import { gitCommit, saveStudyModel } from './io';
-import type { StudyModelMeta } from './meta';
+import { gitCommit, saveStudyModel } from '../models/io';
+import type { StudyModelMeta } from '../models/meta';
 import { EpochProgress, epochLine } from './progress';
 
 export interface TrainOptions {

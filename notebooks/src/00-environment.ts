@@ -11,7 +11,7 @@
 // and refuses files outside the notebook's folder, so `import … from '../lib/data'` does not
 // compile. The first cell of each notebook therefore (re)builds `./.lib/`: one small shim per
 // module of `lib/` that runs the real TypeScript source through `tsx`, plus declarations emitted
-// by `tsc` for the type checker (see `lib/report/bridge.ts`). It is a no-op when `lib/` has not
+// by `tsc` for the type checker (see `tools/notebooks/bridge.ts`). It is a no-op when `lib/` has not
 // changed.
 
 // %%
@@ -23,7 +23,7 @@ console.log(execFileSync('../node_modules/.bin/tsx', ['../scripts/reproduce.ts',
 import { readStudyEnv } from './.lib/env';
 import { probeBackends, DETERMINISM } from './.lib/backend';
 import { collectProvenance } from './.lib/report/provenance';
-import { showTable, showMarkdown } from './.lib/report/notebook';
+import { showTable, showMarkdown } from './.lib/notebook/display';
 
 const env = readStudyEnv();
 showTable(

@@ -27,7 +27,7 @@ import {
 import {
   classCounts, classBalanceFigure, sampleFacesFigure, noiseExamplesFigure, sampleRowsPerClass, noiseStats,
 } from './.lib/report/data-figures';
-import { showFigure, showTable, showMarkdown } from './.lib/report/notebook';
+import { showFigure, showTable, showMarkdown } from './.lib/notebook/display';
 
 const env = readStudyEnv();
 const t0 = Date.now();

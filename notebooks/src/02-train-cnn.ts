@@ -30,7 +30,7 @@ import { readStudyEnv, repoPath } from './.lib/env';
 import { setupBackend, parseBackendName } from './.lib/backend';
 import { buildModel, modelSummary } from './.lib/models';
 import { PROFILES } from './.lib/train';
-import { showMarkdown, showTable, showFigure } from './.lib/report/notebook';
+import { showMarkdown, showTable, showFigure } from './.lib/notebook/display';
 
 const env = readStudyEnv();
 const backend = await setupBackend(parseBackendName(env.backend), { log: console.log });
@@ -57,7 +57,7 @@ void full.dispose();
 // (`FER_RETRAIN=1` retrains it); otherwise it trains now, printing one line per epoch.
 
 // %%
-import { planStudyModel, obtainStudyModel, paperModel } from './.lib/report/study';
+import { planStudyModel, obtainStudyModel, paperModel } from './.lib/study';
 import { runStatus, describeRunStatus } from './.lib/train/status';
 const plan = planStudyModel('cnn', env);
 showMarkdown(`**${plan.action === 'load' ? 'Loading' : 'Training'}.** ${plan.why}`);

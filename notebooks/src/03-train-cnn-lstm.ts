@@ -19,8 +19,8 @@ console.log(execFileSync('../node_modules/.bin/tsx', ['../scripts/reproduce.ts',
 import { readStudyEnv, repoPath } from './.lib/env';
 import { setupBackend, parseBackendName } from './.lib/backend';
 import { buildModel, modelSummary, PAPER_CNN_LSTM_PARAMS, paramCounts } from './.lib/models';
-import { docComment } from './.lib/report/doc-comment';
-import { showMarkdown, showTable, showFigure } from './.lib/report/notebook';
+import { docComment } from './.lib/notebook/doc-comment';
+import { showMarkdown, showTable, showFigure } from './.lib/notebook/display';
 
 const env = readStudyEnv();
 const backend = await setupBackend(parseBackendName(env.backend), { log: console.log });
@@ -53,7 +53,7 @@ showMarkdown(
 // (`FER_RETRAIN=1` retrains it); otherwise it trains now.
 
 // %%
-import { planStudyModel, obtainStudyModel, paperModel } from './.lib/report/study';
+import { planStudyModel, obtainStudyModel, paperModel } from './.lib/study';
 import { runStatus, describeRunStatus } from './.lib/train/status';
 const plan = planStudyModel('cnn-lstm', env);
 showMarkdown(`**${plan.action === 'load' ? 'Loading' : 'Training'}.** ${plan.why}`);

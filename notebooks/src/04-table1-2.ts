@@ -30,8 +30,8 @@ import * as path from 'path';
 import { readStudyEnv, REPO_ROOT } from './.lib/env';
 import { configRecord } from './.lib/config';
 import { setupBackend, parseBackendName } from './.lib/backend';
-import { evalBudget, describeBudget, studyModelDir, evaluateStudy } from './.lib/report/study';
-import { showMarkdown, showTable, showFigure } from './.lib/report/notebook';
+import { evalBudget, describeBudget, studyModelDir, evaluateStudy } from './.lib/study';
+import { showMarkdown, showTable, showFigure } from './.lib/notebook/display';
 
 const env = readStudyEnv();
 const backend = await setupBackend(parseBackendName(env.backend), { log: console.log });

@@ -28,7 +28,7 @@ import { loadResults, chooseDefinitions, claimVerdicts, claimsById } from './.li
 import { byModel, fig5Accuracy, fig6F1 } from './.lib/report/paper-figures';
 import { noiseRows, mcnemarRows } from './.lib/report/notebook-tables';
 import { noiseFindings } from './.lib/report/findings';
-import { showMarkdown, showTable, showFigure } from './.lib/report/notebook';
+import { showMarkdown, showTable, showFigure } from './.lib/notebook/display';
 
 const env = readStudyEnv();
 const loaded = loadResults(env.resultsDir, { profile: env.profile });

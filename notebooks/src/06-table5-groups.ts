@@ -25,7 +25,7 @@ import { loadResults, chooseDefinitions, claimVerdicts, claimsById } from './.li
 import { byModel, fig7Groups, confusionFigure } from './.lib/report/paper-figures';
 import { table5Rows } from './.lib/report/notebook-tables';
 import { groupFindings } from './.lib/report/findings';
-import { showMarkdown, showTable, showFigure } from './.lib/report/notebook';
+import { showMarkdown, showTable, showFigure } from './.lib/notebook/display';
 
 const env = readStudyEnv();
 const loaded = loadResults(env.resultsDir, { profile: env.profile });

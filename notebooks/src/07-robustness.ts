@@ -8,7 +8,7 @@
 //
 // **What we do.**
 // 1. **Eight corruption families × five severities** (ImageNet-C protocol, Hendrycks &
-//    Dietterich 2019; `lib/data/corruptions.ts`): Gaussian noise, salt-and-pepper, Gaussian
+//    Dietterich 2019; `lib/robustness/corruptions.ts`): Gaussian noise, salt-and-pepper, Gaussian
 //    blur, a square occluder, brightness, contrast, JPEG, downscaling. Each model sees the
 //    *same* corrupted images (seeded per image). We report accuracy and weighted F1 per cell,
 //    **CE** (errors summed over severities, relative to the CNN), **relative CE** (the *loss*
@@ -23,7 +23,7 @@
 //    crowd-sourced FER+ majority labels and against the original labels on the same rows.
 //
 // **Which models.** Small models that train on two CPU cores in ~25 min each (settings in the
-// table below; `lib/report/robustness-study.ts`), not the paper's full-size ones: the
+// table below; `lib/robustness/study.ts`), not the paper's full-size ones: the
 // comparison is between architectures at equal budget, and its numbers are *not* the paper's.
 // Results go to `results/robustness/`; a saved result is reused only when it was made by the
 // same saved model on the same images and settings (`FER_RETRAIN=1` recomputes everything).
@@ -37,11 +37,12 @@ console.log(execFileSync('../node_modules/.bin/tsx', ['../scripts/reproduce.ts',
 // %%
 import { readStudyEnv, repoPath } from './.lib/env';
 import { setupBackend, parseBackendName } from './.lib/backend';
-import { loadFer2013, CORRUPTION_SPECS, CORRUPTIONS } from './.lib/data';
-import { showMarkdown, showTable, showFigure } from './.lib/report/notebook';
+import { loadFer2013 } from './.lib/data';
+import { CORRUPTION_SPECS, CORRUPTIONS } from './.lib/robustness/corruptions';
+import { showMarkdown, showTable, showFigure } from './.lib/notebook/display';
 import {
   ROBUSTNESS_TRAINING, AUGMENT_SIGMA, robustnessModels, obtainRobustnessModel, suiteFor, augmentationFor,
-} from './.lib/report/robustness-study';
+} from './.lib/robustness/study';
 
 const env = readStudyEnv();
 const backend = await setupBackend(parseBackendName(env.backend), { log: console.log });
@@ -52,7 +53,7 @@ showTable(
 );
 showTable(
   CORRUPTIONS.map((f) => ({ family: f, parameter: CORRUPTION_SPECS[f].parameter, 'severities 1–5': CORRUPTION_SPECS[f].values.join(', ') })),
-  { caption: 'Corruption families and their parameters (lib/data/corruptions.ts)' },
+  { caption: 'Corruption families and their parameters (lib/robustness/corruptions.ts)' },
 );
 
 // %% [markdown]
@@ -77,7 +78,7 @@ for (const m of models) {
   const o = await obtainRobustnessModel(m, env, { log: console.log, dataset: ds });
   obtained.push(o);
 }
-import { readMeta } from './.lib/report/study';
+import { readMeta } from './.lib/study';
 showTable(
   models.map((m, i) => {
     const meta = readMeta(m.dir)!;
@@ -180,7 +181,7 @@ showMarkdown(`**Verdict (computed from the numbers above):** ${aug.result.summar
 // against the original FER2013 labels on the same rows.
 
 // %%
-import { formatLabelConfusion } from './.lib/eval/robustness-format';
+import { formatLabelConfusion } from './.lib/robustness/format';
 const fpAny = hybR.ferplus;
 if (fpAny) {
   showTable(ferPlusTable(all), { caption: 'Accuracy against each label set' });

@@ -49,7 +49,7 @@ import {
   type DynamicsConfig,
 } from './.lib/dynamics';
 import { groupedBars, COLORS } from './.lib/report/figures';
-import { showFigure, showTable, showMarkdown, showGrey } from './.lib/report/notebook';
+import { showFigure, showTable, showMarkdown, showGrey } from './.lib/notebook/display';
 
 const env = readStudyEnv();
 const backend = await setupBackend(parseBackendName(env.backend), { log: console.log });

@@ -20,8 +20,8 @@ import { noiseExamplesFigure, sampleRowsPerClass } from './.lib/report/data-figu
 import { generateReport, loadResults, claimVerdicts, chooseDefinitions } from './.lib/report/report';
 import { byModel } from './.lib/report/paper-figures';
 import { collectProvenance } from './.lib/report/provenance';
-import { paperRunStatus } from './.lib/report/study';
-import { showMarkdown, showTable } from './.lib/report/notebook';
+import { paperRunStatus } from './.lib/study';
+import { showMarkdown, showTable } from './.lib/notebook/display';
 
 const env = readStudyEnv();
 const ds = await loadFer2013({ csv: env.csv ?? undefined });

@@ -72,7 +72,7 @@ export const robustnessCommand: Command = {
     };
     const { backendOption } = await import('../../backend');
     const backend = backendOption(flagString(args, 'backend'));
-    const run = await import('../../eval/robustness-run');
+    const run = await import('../../robustness/run');
     const { producedBy } = await import('../../eval/run');
     const log = (s: string): void => console.error(s);
 
@@ -91,7 +91,7 @@ export const robustnessCommand: Command = {
       const out = flagString(args, 'out') ?? run.defaultAugmentationPath();
       checkOutputFile(out, 'fer-augmentation/1');
       const { setupBackend } = await import('../../backend');
-      const fmt = await import('../../eval/robustness-format');
+      const fmt = await import('../../robustness/format');
       await setupBackend(backend, { log });
       const r = await run.runAugmentationExperiment(
         { cnn: list[0], cnnLstm: list[1], cnnAug: list[2], cnnLstmAug: list[3] },
@@ -117,7 +117,7 @@ export const robustnessCommand: Command = {
     assertModelDir(modelDir);
     if (ref !== undefined) assertModelDir(ref);
     const ferplus = args.flags.has('no-ferplus') ? null : flagString(args, 'ferplus');
-    const { resolveFerPlusPath } = await import('../../eval/ferplus-eval');
+    const { resolveFerPlusPath } = await import('../../robustness/ferplus-eval');
     if (typeof ferplus === 'string') resolveFerPlusPath(ferplus); // fail before any work
     const explicit = flagString(args, 'out');
     // A subset or another noise seed never replaces the full suite's files: such runs (and
@@ -147,7 +147,7 @@ export const robustnessCommand: Command = {
       checkOutputFile(refFile, 'fer-robustness/1', producedBy(ref));
     }
     const { setupBackend } = await import('../../backend');
-    const fmt = await import('../../eval/robustness-format');
+    const fmt = await import('../../robustness/format');
     await setupBackend(backend, { log });
     const r = await run.runRobustnessEval(modelDir, {
       ...common,

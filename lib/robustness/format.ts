@@ -1,11 +1,10 @@
 /** Readable text tables of robustness and augmentation results, for the terminal. */
 import { EMOTIONS } from '../data/classes';
-import { textTable } from './format';
-import type { AugmentationResult, RobustnessResult } from './robustness-run';
+import { textTable } from '../eval/format';
+import { pval as pv, signed as sgn } from '../util/format';
+import type { AugmentationResult, RobustnessResult } from './run';
 
 const f3 = (x: number): string => (Number.isFinite(x) ? x.toFixed(3) : 'n/a');
-const pv = (p: number): string => (p < 1e-4 ? p.toExponential(1) : p.toFixed(4));
-const sgn = (x: number): string => `${x >= 0 ? '+' : ''}${x.toFixed(3)}`;
 
 export function formatRobustness(r: RobustnessResult): string {
   const L: string[] = [];

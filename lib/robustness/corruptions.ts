@@ -9,7 +9,7 @@
  * ImageNet-C's own values. Randomness is derived per image from (seed, image id), so an image is
  * corrupted the same way whatever batch it is in.
  */
-import { IMAGE_SIZE, PIXELS_PER_IMAGE } from './classes';
+import { IMAGE_SIZE, PIXELS_PER_IMAGE } from '../data/classes';
 import { Rng } from '../util/rng';
 import { FerError } from '../util/errors';
 
@@ -41,7 +41,8 @@ export const CORRUPTION_SPECS: Record<CorruptionName, CorruptionSpec> = {
     name: 'gaussian-noise',
     parameter: 'sigma as a fraction of the 0..255 range',
     values: [0.08, 0.12, 0.18, 0.26, 0.38],
-    description: 'x + N(0, sigma^2), clipped; ImageNet-C values (the paper uses the same model with other sigmas)',
+    description:
+      'x + N(0, sigma^2), clipped; ImageNet-C values (the paper uses the same model with other sigmas)',
   },
   'salt-pepper': {
     name: 'salt-pepper',
@@ -77,7 +78,8 @@ export const CORRUPTION_SPECS: Record<CorruptionName, CorruptionSpec> = {
     name: 'jpeg',
     parameter: 'JPEG quality (libjpeg scale)',
     values: [25, 18, 15, 10, 7],
-    description: 'baseline JPEG round trip: 8x8 DCT, libjpeg luminance table at that quality, rounding',
+    description:
+      'baseline JPEG round trip: 8x8 DCT, libjpeg luminance table at that quality, rounding',
   },
   downscale: {
     name: 'downscale',
@@ -105,10 +107,13 @@ export function corrupt(
   opts: CorruptOptions,
 ): Uint8Array {
   const spec = CORRUPTION_SPECS[name];
-  if (!spec) throw new FerError(`unknown corruption '${String(name)}' (known: ${CORRUPTIONS.join(', ')})`);
+  if (!spec)
+    throw new FerError(`unknown corruption '${String(name)}' (known: ${CORRUPTIONS.join(', ')})`);
   if (!SEVERITIES.includes(severity)) throw new FerError(`severity must be 1..5, got ${severity}`);
   if (images.length % PIXELS_PER_IMAGE !== 0)
-    throw new FerError(`image buffer length ${images.length} is not a multiple of ${PIXELS_PER_IMAGE}`);
+    throw new FerError(
+      `image buffer length ${images.length} is not a multiple of ${PIXELS_PER_IMAGE}`,
+    );
   const n = images.length / PIXELS_PER_IMAGE;
   const c = spec.values[severity - 1];
   const out = new Uint8Array(images.length);
@@ -153,7 +158,8 @@ const APPLY: Record<CorruptionName, Apply> = {
     const side = Math.round(c * IMAGE_SIZE);
     const y0 = rng.int(IMAGE_SIZE - side + 1);
     const x0 = rng.int(IMAGE_SIZE - side + 1);
-    for (let y = y0; y < y0 + side; y++) img.fill(0, y * IMAGE_SIZE + x0, y * IMAGE_SIZE + x0 + side);
+    for (let y = y0; y < y0 + side; y++)
+      img.fill(0, y * IMAGE_SIZE + x0, y * IMAGE_SIZE + x0 + side);
   },
   brightness: (img, c) => {
     for (let p = 0; p < img.length; p++) img[p] += c * 255;
@@ -194,22 +200,25 @@ function gaussianBlur(img: Float64Array, sigma: number): void {
 
 /** The JPEG Annex K luminance quantisation table, in row-major (not zigzag) order. */
 const LUMA_QUANT = [
-  16, 11, 10, 16, 24, 40, 51, 61, 12, 12, 14, 19, 26, 58, 60, 55, 14, 13, 16, 24, 40, 57, 69, 56, 14, 17, 22,
-  29, 51, 87, 80, 62, 18, 22, 37, 56, 68, 109, 103, 77, 24, 35, 55, 64, 81, 104, 113, 92, 49, 64, 78, 87, 103,
-  121, 120, 101, 72, 92, 95, 98, 112, 100, 103, 99,
+  16, 11, 10, 16, 24, 40, 51, 61, 12, 12, 14, 19, 26, 58, 60, 55, 14, 13, 16, 24, 40, 57, 69, 56,
+  14, 17, 22, 29, 51, 87, 80, 62, 18, 22, 37, 56, 68, 109, 103, 77, 24, 35, 55, 64, 81, 104, 113,
+  92, 49, 64, 78, 87, 103, 121, 120, 101, 72, 92, 95, 98, 112, 100, 103, 99,
 ];
 
 /** libjpeg's quality scaling (jcparam.c): quality 1..100 to a table, entries clamped to 1..255. */
 export function jpegQuantTable(quality: number): Int32Array {
   const q = Math.min(100, Math.max(1, Math.round(quality)));
   const scale = q < 50 ? Math.floor(5000 / q) : 200 - 2 * q;
-  return Int32Array.from(LUMA_QUANT, (v) => Math.min(255, Math.max(1, Math.floor((v * scale + 50) / 100))));
+  return Int32Array.from(LUMA_QUANT, (v) =>
+    Math.min(255, Math.max(1, Math.floor((v * scale + 50) / 100))),
+  );
 }
 
 const DCT_COS = (() => {
   const t = new Float64Array(64);
   for (let x = 0; x < 8; x++)
-    for (let u = 0; u < 8; u++) t[x * 8 + u] = Math.cos(((2 * x + 1) * u * Math.PI) / 16) * (u === 0 ? Math.SQRT1_2 : 1);
+    for (let u = 0; u < 8; u++)
+      t[x * 8 + u] = Math.cos(((2 * x + 1) * u * Math.PI) / 16) * (u === 0 ? Math.SQRT1_2 : 1);
   return t;
 })();
 
@@ -224,12 +233,14 @@ function jpegRoundTrip(img: Float64Array, quality: number): void {
   const coef = new Float64Array(64);
   for (let by = 0; by < S; by += 8)
     for (let bx = 0; bx < S; bx += 8) {
-      for (let y = 0; y < 8; y++) for (let x = 0; x < 8; x++) block[y * 8 + x] = img[(by + y) * S + bx + x] - 128;
+      for (let y = 0; y < 8; y++)
+        for (let x = 0; x < 8; x++) block[y * 8 + x] = img[(by + y) * S + bx + x] - 128;
       for (let v = 0; v < 8; v++)
         for (let u = 0; u < 8; u++) {
           let acc = 0;
           for (let y = 0; y < 8; y++)
-            for (let x = 0; x < 8; x++) acc += block[y * 8 + x] * DCT_COS[x * 8 + u] * DCT_COS[y * 8 + v];
+            for (let x = 0; x < 8; x++)
+              acc += block[y * 8 + x] * DCT_COS[x * 8 + u] * DCT_COS[y * 8 + v];
           const k = v * 8 + u;
           coef[k] = Math.round(acc / 4 / qt[k]) * qt[k];
         }
@@ -237,7 +248,8 @@ function jpegRoundTrip(img: Float64Array, quality: number): void {
         for (let x = 0; x < 8; x++) {
           let acc = 0;
           for (let v = 0; v < 8; v++)
-            for (let u = 0; u < 8; u++) acc += coef[v * 8 + u] * DCT_COS[x * 8 + u] * DCT_COS[y * 8 + v];
+            for (let u = 0; u < 8; u++)
+              acc += coef[v * 8 + u] * DCT_COS[x * 8 + u] * DCT_COS[y * 8 + v];
           // Decoders round and clamp each sample to 8 bits.
           img[(by + y) * S + bx + x] = Math.min(255, Math.max(0, Math.round(acc / 4 + 128)));
         }
@@ -265,10 +277,14 @@ function downscaleUpscale(img: Float64Array, c: number): void {
     }
   for (let y = 0; y < S; y++) {
     const sy = Math.min(m - 1, Math.max(0, (y + 0.5) / f - 0.5));
-    const y0 = Math.floor(sy), y1 = Math.min(m - 1, y0 + 1), ty = sy - y0;
+    const y0 = Math.floor(sy),
+      y1 = Math.min(m - 1, y0 + 1),
+      ty = sy - y0;
     for (let x = 0; x < S; x++) {
       const sx = Math.min(m - 1, Math.max(0, (x + 0.5) / f - 0.5));
-      const x0 = Math.floor(sx), x1 = Math.min(m - 1, x0 + 1), tx = sx - x0;
+      const x0 = Math.floor(sx),
+        x1 = Math.min(m - 1, x0 + 1),
+        tx = sx - x0;
       const top = small[y0 * m + x0] * (1 - tx) + small[y0 * m + x1] * tx;
       const bot = small[y1 * m + x0] * (1 - tx) + small[y1 * m + x1] * tx;
       img[y * S + x] = top * (1 - ty) + bot * ty;

@@ -18,17 +18,17 @@ import {
   type CorruptionName,
   type CorruptionSpec,
   type Severity,
-} from '../data/corruptions';
+} from './corruptions';
 import { loadFer2013, PAPER_NOISE_LEVELS } from '../data';
 import type { FerDataset } from '../data';
-import { checkFerPlusAlignment, loadFerPlus } from '../data/ferplus';
+import { checkFerPlusAlignment, loadFerPlus } from './ferplus';
 import { loadStudyModel } from '../train';
-import type { StudyModelMeta } from '../train/meta';
+import type { StudyModelMeta } from '../models/meta';
 import { writeFileAtomic, writeJsonAtomic } from '../util/atomic';
 import { FerError } from '../util/errors';
-import { modelNameOf, resultsDir, testIndicesFor } from './evaluate';
-import { pairedLevels, predictLevels, table34FromPredictions } from './experiments';
-import { argmaxRows } from './metrics';
+import { modelNameOf, resultsDir, testIndicesFor } from '../eval/evaluate';
+import { pairedLevels, predictLevels, table34FromPredictions } from '../eval/experiments';
+import { argmaxRows } from '../eval/metrics';
 import { ferPlusEval, resolveFerPlusPath, type FerPlusEvalResult } from './ferplus-eval';
 import {
   corruptionErrors,
@@ -41,8 +41,8 @@ import {
   type FamilyScore,
   type RobustnessCell,
   type RobustnessRun,
-} from './robustness';
-import type { EvalDataInfo, PairedLevelResult, Table34Result } from './types';
+} from './suite';
+import type { EvalDataInfo, PairedLevelResult, Table34Result } from '../eval/types';
 import { portablePath } from '../env';
 
 /** One line: the per-image predictions (41 x n numbers) would take a line each when indented. */

@@ -31,7 +31,7 @@ import { PROFILES, defaultOut, loadStudyModel, resolveTrainConfig, train } from 
 import type { ProfileValues } from '../train';
 import type { EpochLog } from '../train/checkpoint';
 import { readTrainLog, runStatus, type RunStatus } from '../train/status';
-import { MODEL_NAMES, type ModelName, type StudyModelMeta } from '../train/meta';
+import { MODEL_NAMES, type ModelName, type StudyModelMeta } from '../models/meta';
 import { writeJsonAtomic } from '../util/atomic';
 import { FerError } from '../util/errors';
 

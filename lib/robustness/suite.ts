@@ -13,13 +13,13 @@
  * paper's claim ("degrades more gracefully") is about.
  */
 import type * as tf from '@tensorflow/tfjs';
-import { CORRUPTIONS, CORRUPTION_SPECS, SEVERITIES, corrupt } from '../data/corruptions';
-import type { CorruptionName, Severity } from '../data/corruptions';
+import { CORRUPTIONS, CORRUPTION_SPECS, SEVERITIES, corrupt } from './corruptions';
+import type { CorruptionName, Severity } from './corruptions';
 import { gatherPixels, type FerDataset } from '../data/dataset';
-import { argmaxRows, classificationReport } from './metrics';
-import { predictProba } from './predict';
-import { binomHalfCdf, correctness, mcnemarExact } from './stats';
-import type { McNemarResult } from './types';
+import { argmaxRows, classificationReport } from '../eval/metrics';
+import { predictProba } from '../eval/predict';
+import { binomHalfCdf, correctness, mcnemarExact } from '../eval/stats';
+import type { McNemarResult } from '../eval/types';
 import { FerError } from '../util/errors';
 
 /** Softmax probabilities (n x 7) of some model on rows `indices` of `ds`. */

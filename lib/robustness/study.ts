@@ -15,10 +15,10 @@ import {
   runRobustnessEval,
   type AugmentationResult,
   type RobustnessResult,
-} from '../eval/robustness-run';
+} from './run';
 import { resolveTrainConfig, train, type TrainConfig } from '../train';
-import type { ModelName } from '../train/meta';
-import { readMeta } from './study';
+import type { ModelName } from '../models/meta';
+import { readMeta } from '../study';
 
 /**
  * Training settings of the robustness models, pinned here rather than taken from the quick

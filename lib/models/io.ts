@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { writeDirAtomic } from '../util/atomic';
 import { FerError } from '../util/errors';
-import { DESIGNS, isDesignName } from '../models/designs';
+import { DESIGNS, isDesignName } from './designs';
 import { oneLine } from '../util/os-error';
 import { checkOutputDir } from '../util/output-path';
 import type { StudyModelMeta } from './meta';

@@ -1,16 +1,16 @@
 /**
- * `npx tsx scripts/make-notebooks.ts [--check]`
+ * `npx tsx tools/notebooks/make-notebooks.ts [--check]`
  *
  * Builds notebooks/NN-*.ipynb from the percent-format sources notebooks/src/NN-*.ts (see
- * lib/report/ipynb.ts). Unchanged notebooks keep their outputs. With --check nothing is written
+ * tools/notebooks/ipynb.ts). Unchanged notebooks keep their outputs. With --check nothing is written
  * and the exit status is 1 when some .ipynb does not match its source.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { REPO_ROOT } from '../lib/env';
-import { buildNotebook, parsePercent, serializeNotebook, type Ipynb } from '../lib/report/ipynb';
-import { writeFileAtomic } from '../lib/util/atomic';
-import { FerError } from '../lib/util/errors';
+import { REPO_ROOT } from '../../lib/env';
+import { buildNotebook, parsePercent, serializeNotebook, type Ipynb } from './ipynb';
+import { writeFileAtomic } from '../../lib/util/atomic';
+import { FerError } from '../../lib/util/errors';
 
 export function makeNotebooks(
   root: string,
@@ -47,7 +47,7 @@ if (require.main === module) {
     for (const n of written) console.log(`make-notebooks: wrote notebooks/${n}.ipynb`);
     if (check && stale.length) {
       console.error(
-        `make-notebooks: out of date: ${stale.join(', ')} (run npx tsx scripts/make-notebooks.ts)`,
+        `make-notebooks: out of date: ${stale.join(', ')} (run npx tsx tools/notebooks/make-notebooks.ts)`,
       );
       process.exit(1);
     }

@@ -1,4 +1,4 @@
-import type { DesignName } from '../models/designs';
+import type { DesignName } from './designs';
 
 /** What `meta.json` beside a saved model (tfjs `model.json` + shards) records. */
 export interface StudyModelMeta {
@@ -49,4 +49,4 @@ export function interimProgress(it: InterimInfo): string {
  * The paper pair, which the report, the claims and the web app compare. Every design that
  * can be trained is in DESIGN_NAMES (lib/models/designs.ts).
  */
-export { PAPER_MODELS as MODEL_NAMES, type PaperModel as ModelName } from '../models/designs';
+export { PAPER_MODELS as MODEL_NAMES, type PaperModel as ModelName } from './designs';

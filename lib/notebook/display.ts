@@ -6,10 +6,16 @@
 import * as tslab from 'tslab';
 import * as tslabJupyter from 'tslab/dist/jupyter';
 import type { DataFrame } from 'danfojs-node';
-import { renderPng } from './export';
-import type { PlotlyFigure } from './figures';
-import { encodePng } from './png';
-import { dataFrameRows, htmlTable, markdownTable, type Row, type TableOptions } from './tables';
+import { renderPng } from '../report/export';
+import type { PlotlyFigure } from '../report/figures';
+import { encodePng } from '../report/png';
+import {
+  dataFrameRows,
+  htmlTable,
+  markdownTable,
+  type Row,
+  type TableOptions,
+} from '../report/tables';
 
 /** True inside a running tslab kernel (tslab's display would throw "Not ready" otherwise). */
 export function inKernel(): boolean {

@@ -17,9 +17,9 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { NUM_CLASSES } from '../data/classes';
-import { PUBLISHED_FERPLUS, type FerPlusLabels } from '../data/ferplus';
+import { PUBLISHED_FERPLUS, type FerPlusLabels } from './ferplus';
 import { FerError } from '../util/errors';
-import { classificationReport, confusionMatrix } from './metrics';
+import { classificationReport, confusionMatrix } from '../eval/metrics';
 
 export interface LabelScore {
   n: number;

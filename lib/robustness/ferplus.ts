@@ -14,7 +14,7 @@
  */
 import * as fs from 'node:fs';
 import * as zlib from 'node:zlib';
-import { USAGES } from './classes';
+import { USAGES } from '../data/classes';
 import { FerError } from '../util/errors';
 
 /** FER+ vote columns in file order, and the FER2013 label each maps to (-1: no FER2013 class). */
@@ -52,7 +52,10 @@ export function loadFerPlus(file: string): FerPlusLabels {
   try {
     buf = fs.readFileSync(file);
   } catch (e) {
-    throw new FerError(`cannot read FER+ file: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, file);
+    throw new FerError(
+      `cannot read FER+ file: ${(e as NodeJS.ErrnoException).code ?? String(e)}`,
+      file,
+    );
   }
   if (buf[0] === 0x1f && buf[1] === 0x8b) {
     try {
@@ -61,27 +64,43 @@ export function loadFerPlus(file: string): FerPlusLabels {
       throw new FerError(`corrupt gzip data (${(e as Error).message})`, file);
     }
   }
-  const lines = buf.toString('utf8').replace(/^\uFEFF/, '').split(/\r?\n/);
+  const lines = buf
+    .toString('utf8')
+    .replace(/^\uFEFF/, '')
+    .split(/\r?\n/);
   if (lines[lines.length - 1] === '') lines.pop();
   if (lines.length === 0) throw new FerError('empty file', file, 1);
   if (lines[0] !== HEADER) throw new FerError(`expected header '${HEADER}'`, file, 1);
   const n = lines.length - 1;
   const labels = new Int8Array(n);
   const usage = new Uint8Array(n);
-  const dropped: Record<FerPlusDrop, number> = { unknown: 0, 'not-a-face': 0, contempt: 0, 'no-majority': 0 };
+  const dropped: Record<FerPlusDrop, number> = {
+    unknown: 0,
+    'not-a-face': 0,
+    contempt: 0,
+    'no-majority': 0,
+  };
   const votes = new Array<number>(FERPLUS_COLUMNS.length);
   for (let i = 0; i < n; i++) {
     const lineNo = i + 2;
     const f = lines[i + 1].split(',');
     if (f.length !== 2 + FERPLUS_COLUMNS.length)
-      throw new FerError(`expected ${2 + FERPLUS_COLUMNS.length} fields, got ${f.length}`, file, lineNo);
+      throw new FerError(
+        `expected ${2 + FERPLUS_COLUMNS.length} fields, got ${f.length}`,
+        file,
+        lineNo,
+      );
     const u = USAGES.indexOf(f[0] as (typeof USAGES)[number]);
     if (u < 0) throw new FerError(`unknown Usage '${f[0]}'`, file, lineNo);
     usage[i] = u;
     for (let k = 0; k < votes.length; k++) {
       const v = Number(f[2 + k]);
       if (!Number.isInteger(v) || v < 0 || v > 10)
-        throw new FerError(`vote count for ${FERPLUS_COLUMNS[k][0]} must be an integer 0..10, got '${f[2 + k]}'`, file, lineNo);
+        throw new FerError(
+          `vote count for ${FERPLUS_COLUMNS[k][0]} must be an integer 0..10, got '${f[2 + k]}'`,
+          file,
+          lineNo,
+        );
       votes[k] = v;
     }
     const outcome = majorityVote(votes);
@@ -115,7 +134,10 @@ export function majorityVote(votes: readonly number[]): number | FerPlusDrop {
 /** Check that FER+ rows line up with the dataset's rows (same count, same Usage on every row). */
 export function checkFerPlusAlignment(fp: FerPlusLabels, usage: Uint8Array): void {
   if (fp.usage.length !== usage.length)
-    throw new FerError(`FER+ has ${fp.usage.length} rows but the dataset has ${usage.length}`, fp.source);
+    throw new FerError(
+      `FER+ has ${fp.usage.length} rows but the dataset has ${usage.length}`,
+      fp.source,
+    );
   for (let i = 0; i < usage.length; i++)
     if (fp.usage[i] !== usage[i])
       throw new FerError(
@@ -133,5 +155,9 @@ export function checkFerPlusAlignment(fp: FerPlusLabels, usage: Uint8Array): voi
  */
 export const PUBLISHED_FERPLUS = [
   { method: 'VGG13, majority voting', accuracy: 0.839, source: 'Barsoum et al. 2016, Table 2' },
-  { method: 'VGG13, probabilistic label drawing', accuracy: 0.850, source: 'Barsoum et al. 2016, Table 2' },
+  {
+    method: 'VGG13, probabilistic label drawing',
+    accuracy: 0.85,
+    source: 'Barsoum et al. 2016, Table 2',
+  },
 ] as const;

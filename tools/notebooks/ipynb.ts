@@ -11,7 +11,7 @@
  * not change keeps its outputs, so committed executed notebooks survive a no-op rebuild.
  */
 import { createHash } from 'node:crypto';
-import { FerError } from '../util/errors';
+import { FerError } from '../../lib/util/errors';
 
 export interface SourceCell {
   kind: 'markdown' | 'code';

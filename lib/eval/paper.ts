@@ -4,8 +4,9 @@
  * The paper's "LSTM" model is our 'cnn-lstm'. Its metric definitions are not stated; the
  * evaluation's metric-definition audit decides which of ours to compare against.
  */
-import type { ModelName } from './train/meta';
-import type { Averaging, EvalResult, PaperComparisonRow } from './eval/types';
+import { PAPER_NOISE_LEVELS } from '../data/noise';
+import type { ModelName } from '../models/meta';
+import type { Averaging, EvalResult, PaperComparisonRow } from './types';
 
 export interface PaperTable1Row {
   f1: number;
@@ -24,19 +25,14 @@ export interface PaperTable5Row {
   f1: number;
 }
 
-/** Noise levels of Tables 3 and 4, as fractions of the pixel range (0.5 % ... 30 %). */
-export const PAPER_TABLE_NOISE_LEVELS = [
-  0.005, 0.01, 0.03, 0.05, 0.08, 0.1, 0.15, 0.2, 0.25, 0.3,
-] as const;
-
 export interface PaperNumbers {
   /** Table 1: clean test set. */
   table1: Record<ModelName, PaperTable1Row>;
   /** Table 2: time per image (ms, hardware and batch size not stated) and parameter count. */
   table2: Record<ModelName, PaperTable2Row>;
-  /** Table 3: accuracy at PAPER_TABLE_NOISE_LEVELS[i]. */
+  /** Table 3: accuracy at PAPER_NOISE_LEVELS[i]. */
   table3: Record<ModelName, number[]>;
-  /** Table 4: F1 at PAPER_TABLE_NOISE_LEVELS[i]. */
+  /** Table 4: F1 at PAPER_NOISE_LEVELS[i]. */
   table4: Record<ModelName, number[]>;
   /** Table 5: emotion groups. */
   table5: Record<ModelName, { simple: PaperTable5Row; complex: PaperTable5Row }>;
@@ -133,7 +129,7 @@ export function compareWithPaper(
       ours.table2.throughput.msPerImage,
     );
   }
-  PAPER_TABLE_NOISE_LEVELS.forEach((level, i) => {
+  PAPER_NOISE_LEVELS.forEach((level, i) => {
     const r = ours.table34.levels.find((x) => Math.abs(x.level - level) < 1e-9);
     if (!r) return;
     add('table3', 'accuracy', '', levelKey(level), PAPER.table3[model][i], r.accuracy.mean);
