@@ -1,3 +1,4 @@
+/** The model designs by name (lib/models/designs.ts), their building blocks, summaries and saved-model I/O. */
 import type * as tf from '@tensorflow/tfjs';
 import { buildDesign, type DesignName, parseDesignName } from './designs';
 import type { ModelOptions } from './options';

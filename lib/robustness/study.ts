@@ -1,5 +1,5 @@
 /**
- * Notebook 08's steps, so the notebook stays thin: which models the robustness study uses,
+ * Notebook 07's steps, so the notebook stays thin: which models the robustness study uses,
  * training them when missing (the exact settings below), and running or reusing the suite and
  * the augmentation experiment (reused only when made by the same saved model on the same
  * images and settings; FER_RETRAIN=1 recomputes everything).
