@@ -116,7 +116,7 @@ describe('teaching page server', function () {
       '/node_modules/@tensorflow/tfjs/package.json',
       '/models/cnn/secret.txt',
       '/models/cnn/',
-      '/lib/paper.ts',
+      '/lib/eval/paper.ts',
     ]) {
       const r = await rawGet(srv.url, p);
       assert.equal(r.status, 404, p);
@@ -145,7 +145,7 @@ describe('teaching page server', function () {
     });
   });
 
-  it("exposes the paper's Table 1 and Table 3 accuracies from lib/paper.ts", async () => {
+  it("exposes the paper's Table 1 and Table 3 accuracies from lib/eval/paper.ts", async () => {
     const { points } = JSON.parse((await rawGet(srv.url, '/api/paper.json')).body) as {
       points: PaperPoint[];
     };

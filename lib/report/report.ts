@@ -227,7 +227,7 @@ function paperRunBlocks(
   const done = runs.filter((x) => x.state === 'finished').length;
   const allDone = done === runs.length;
   const how =
-    'They train on all 25,838 training images at full width for up to 60 epochs, with early stopping, checkpointed after every epoch and every 10 minutes inside one, so that the run continues across sessions (`bash scripts/paper-run.sh` runs or continues both; `fer train --model <m> --profile paper --status` shows this table). ' +
+    'They train on all 25,838 training images at full width for up to 60 epochs, with early stopping, checkpointed after every epoch and every 10 minutes inside one, so that an interrupted run continues (`npm run train-all -- --config paper` runs or continues every training of the config; `fer train --model <m> --profile paper --status` shows this table). ' +
     'Validation accuracy is measured on the 2,871 images held out of the training rows, never on the test set. ';
   return [
     h(2, evaluated ? 'Training (paper profile)' : 'The paper-scale run'),

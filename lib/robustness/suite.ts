@@ -1,6 +1,6 @@
 /**
  * The robustness suite: every model on every corruption family and severity of
- * lib/data/corruptions, scored as ImageNet-C scores models (Hendrycks & Dietterich, 2019).
+ * lib/robustness/corruptions, scored as ImageNet-C scores models (Hendrycks & Dietterich, 2019).
  *
  *   E(f, s)            top-1 error on family f at severity s
  *   CE_f               = sum_s E(f, s) / sum_s E_ref(f, s)            (ref = the paper's CNN)

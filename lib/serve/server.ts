@@ -51,7 +51,7 @@ export interface PaperPoint {
   accuracy: Record<ModelName, number>;
 }
 
-/** Table 1's clean accuracy as level 0, then Table 3's ten levels, straight from lib/paper.ts. */
+/** Table 1's clean accuracy as level 0, then Table 3's ten levels, straight from lib/eval/paper.ts. */
 export function paperPoints(): PaperPoint[] {
   return [
     {
@@ -253,7 +253,7 @@ export async function startServer(opts: ServeOptions = {}): Promise<RunningServe
           : { file: path.join(m.dir, f), type: typeOf(f) },
       );
   routes.set('/api/faces.json', json(facesPayload(faces)));
-  routes.set('/api/paper.json', json({ source: 'lib/paper.ts', points: paperPoints() }));
+  routes.set('/api/paper.json', json({ source: 'lib/eval/paper.ts', points: paperPoints() }));
   routes.set(
     '/api/models.json',
     json(

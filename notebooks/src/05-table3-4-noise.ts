@@ -118,9 +118,10 @@ showTable(claimsById(claimVerdicts(r, loaded.compare, f1Def), ['3']).map((v) => 
 
 // %%
 import { checkExpectedRanges } from './.lib/eval/expected-ranges';
+import { asPaperModel } from './.lib/models/designs';
 if (env.profile === 'paper')
   showTable(
-    loaded.evals.flatMap((e) => checkExpectedRanges(e.model.meta.architecture, e.table34)).map((c) => ({ ...c, pass: c.pass ? 'yes' : 'NO' })),
+    loaded.evals.flatMap((e) => checkExpectedRanges(asPaperModel(e.model.meta.architecture), e.table34)).map((c) => ({ ...c, pass: c.pass ? 'yes' : 'NO' })),
     { caption: `Expected ranges on ${anyEval.table34.n.toLocaleString('en-US')} test images` },
   );
 else

@@ -10,7 +10,7 @@ const USAGE = `usage:
                  [--limit N] [--seed S] [--ferplus FILE | --no-ferplus] [--no-reuse]
                  [--batch-size N] [--backend NAME] [--csv FILE] [--cache-dir DIR] [--out FILE] [--json]
       Evaluate the model saved in <dir> on its own test split (recreated from meta.json) under
-      8 corruption families x 5 severities (ImageNet-C protocol; lib/data/corruptions):
+      8 corruption families x 5 severities (ImageNet-C protocol; lib/robustness/corruptions):
       accuracy, weighted F1 and relative robustness per cell. With --ref (the paper's CNN), also
       CE, relative CE and mCE against it, McNemar per severity and a sign test per family; the
       reference's run is written beside this one. A saved run of the same model on the same
