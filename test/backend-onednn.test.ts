@@ -289,6 +289,103 @@ describe('onednn kernels vs cpu', function () {
         });
   });
 
+  describe('memory-bound kernels (element-wise, reductions, batch norm)', () => {
+    const rng = new Rng(57);
+    const big = [17, 9, 8, 33]; // over the addon's threading threshold of 2^15 elements
+    const shapes: [number[], number[]][] = [
+      [big, big],
+      [big, [33]],
+      [[33], big],
+      [big, [1, 1, 1, 33]],
+      [big, [8, 33]],
+      [big, []],
+      [[], big],
+      [[5, 3], [5, 3]],
+      [big, [17, 1, 1, 33]], // a broadcast the addon leaves to wasm
+    ];
+    for (const [sa, sb] of shapes)
+      it(`Add, Sub, Multiply, RealDiv, SquaredDifference, Maximum, Minimum: [${sa}] with [${sb}]`, async () => {
+        const a = { values: randn(rng, sa), shape: sa };
+        const b = { values: randn(rng, sb), shape: sb };
+        const r = await onBoth([a, b], (x, y) => [
+          tf.add(x, y),
+          tf.sub(x, y),
+          tf.mul(x, y),
+          tf.div(x, y),
+          tf.squaredDifference(x, y),
+          tf.maximum(x, y),
+          tf.minimum(x, y),
+        ]);
+        assertClose(r.got, r.want, `[${sa}] op [${sb}]`);
+        const delegated = sb.length === 4 && sb[0] === 17 && sb[1] === 1;
+        if (!delegated) assertNative(r.native, ['Add', 'Sub', 'Multiply', 'RealDiv']);
+        else assert.equal(r.native.Add ?? 0, 0);
+      });
+
+    it('Square, Relu, Relu6, Step, Neg, Sqrt, Rsqrt (NaN included)', async () => {
+      const v = randn(rng, big).map((q, i) => (i % 97 === 0 ? NaN : q * 4));
+      const r = await onBoth([{ values: v, shape: big }], (x) => [
+        tf.square(x),
+        tf.relu(x),
+        tf.relu6(x),
+        tf.step(x, 0.3),
+        tf.neg(x),
+        tf.sqrt(tf.abs(x)),
+        tf.rsqrt(tf.abs(x).add(0.1)),
+      ]);
+      r.got.forEach((g, i) => {
+        const w = r.want[i];
+        for (let j = 0; j < w.length; j++)
+          assert.equal(Number.isNaN(g[j]), Number.isNaN(w[j]), `output ${i} NaN at ${j}`);
+      });
+      const finite = (xs: Float32Array[]): Float32Array[] => xs.map((a) => a.map((q) => (Number.isNaN(q) ? 0 : q)));
+      assertClose(finite(r.got), finite(r.want), 'unary');
+      assertNative(r.native, ['Square', 'Relu', 'Relu6', 'Step', 'Neg', 'Sqrt', 'Rsqrt']);
+    });
+
+    it('Sum and Mean over every contiguous axis set, with and without keepDims', async () => {
+      const v = randn(rng, big);
+      for (const axis of [[0], [0, 1, 2], [1, 2], [1], [3], [2, 3], [0, 1, 2, 3], null])
+        for (const keepDims of [false, true]) {
+          const r = await onBoth([{ values: v, shape: big }], (x) => [
+            tf.sum(x, axis ?? undefined, keepDims),
+            tf.mean(x, axis ?? undefined, keepDims),
+          ]);
+          assertClose(r.got, r.want, `axis ${JSON.stringify(axis)} keepDims ${keepDims}`);
+          assertNative(r.native, ['Sum', 'Mean']);
+        }
+      const r = await onBoth([{ values: v, shape: big }], (x) => tf.sum(x, [0, 2]));
+      assertClose(r.got, r.want, 'axes [0, 2]');
+    });
+
+    it('FusedBatchNorm with and without offset and scale, and its gradients', async () => {
+      const x = { values: randn(rng, big), shape: big };
+      const c = big[3];
+      const mean = { values: randn(rng, [c]), shape: [c] };
+      const variance = { values: randn(rng, [c]).map((q) => q * q + 0.1), shape: [c] };
+      const offset = { values: randn(rng, [c]), shape: [c] };
+      const scale = { values: randn(rng, [c]), shape: [c] };
+      const r = await onBoth([x, mean, variance, offset, scale], (xt, m, vv, o, sc) => [
+        tf.batchNorm(xt, m, vv, o, sc, 1e-3),
+        tf.batchNorm(xt, m, vv, undefined, undefined, 1e-3),
+        ...tf.grads((a: tf.Tensor, mm: tf.Tensor, v2: tf.Tensor, oo: tf.Tensor, ss: tf.Tensor) =>
+          tf.batchNorm(a, mm, v2, oo, ss, 1e-3).square().sum(),
+        )([xt, m, vv, o, sc]),
+      ]);
+      assertClose(r.got, r.want, 'batchNorm');
+      assertNative(r.native, ['FusedBatchNorm']);
+    });
+
+    it('Identity shares memory safely (clone, then dispose the original)', async () => {
+      await tf.setBackend('onednn');
+      const a = tf.tensor([1, 2, 3]);
+      const b = tf.clone(a);
+      a.dispose();
+      assert.deepEqual(Array.from(await b.data()), [1, 2, 3]);
+      b.dispose();
+    });
+  });
+
   it('delegates what oneDNN does not fuse (prelu) to wasm, with cpu results', async () => {
     const rng = new Rng(4);
     const xs = { values: randn(rng, [2, 6, 6, 3]), shape: [2, 6, 6, 3] };

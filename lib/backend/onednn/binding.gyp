@@ -8,7 +8,7 @@
         "<!(node -e \"process.stdout.write(process.env.DNNL_ROOT ? process.env.DNNL_ROOT + '/include' : '')\")"
       ],
       "defines": ["NAPI_VERSION=8", "NAPI_DISABLE_CPP_EXCEPTIONS"],
-      "cflags_cc": ["-O2", "-std=c++17", "-fexceptions"],
+      "cflags_cc": ["-O3", "-std=c++17", "-fexceptions"],
       "cflags_cc!": ["-fno-exceptions"],
       "libraries": [
         "<!(node -e \"process.stdout.write(process.env.DNNL_ROOT ? '-L' + process.env.DNNL_ROOT + '/lib -Wl,-rpath,' + process.env.DNNL_ROOT + '/lib' : '')\")",

@@ -285,6 +285,122 @@ function maxPoolGrad(args: KernelArgs, addon: OnednnAddon): Info | null {
   return dx;
 }
 
+/**
+ * How a binary op's operand broadcasts to the output, as the addon's period: 0 = the operand is
+ * the full output shape, k = a block of k elements repeated (a trailing-axes vector such as a
+ * per-channel [C], or a scalar when k = 1); null = another broadcast (delegated).
+ */
+function period(shape: number[], out: number[]): number | null {
+  const size = tf.util.sizeFromShape(shape);
+  const outSize = tf.util.sizeFromShape(out);
+  if (size === outSize) return tf.util.arraysEqual(shape, out) ? 0 : null;
+  if (size === 1) return 1;
+  let s = shape;
+  while (s.length > 0 && s[0] === 1) s = s.slice(1);
+  return tf.util.arraysEqual(s, out.slice(out.length - s.length)) ? size : null;
+}
+
+const BINARY: Record<string, number> = {
+  [tf.Add]: 0,
+  [tf.Sub]: 1,
+  [tf.Multiply]: 2,
+  [tf.RealDiv]: 3,
+  [tf.SquaredDifference]: 4,
+  [tf.Maximum]: 5,
+  [tf.Minimum]: 6,
+};
+
+function binary(op: number): Impl {
+  return (args, addon) => {
+    const backend = args.backend as BackendWasm;
+    const { a, b } = args.inputs as unknown as { a: Info; b: Info };
+    if (!allF32(a, b)) return null;
+    const out = tf.backend_util.assertAndGetBroadcastShape(a.shape, b.shape);
+    if (tf.util.sizeFromShape(out) < 1) return null;
+    let pa = period(a.shape, out);
+    let pb = period(b.shape, out);
+    if (pa === null || pb === null) return null;
+    if (pa !== 0 && pb !== 0) {
+      // Both broadcast (e.g. two scalars): only the simple case of equal shapes is native.
+      if (!tf.util.arraysEqual(a.shape, b.shape)) return null;
+      pa = pb = 0;
+    }
+    const y = backend.makeOutput(out, 'float32');
+    addon.binary(op, f32(backend, a), pa, f32(backend, b), pb, f32(backend, y));
+    return y;
+  };
+}
+
+function unary(op: number, alphaOf?: (attrs: tf.NamedAttrMap) => number): Impl {
+  return (args, addon) => {
+    const backend = args.backend as BackendWasm;
+    const { x } = args.inputs as unknown as { x: Info };
+    if (!allF32(x) || tf.util.sizeFromShape(x.shape) === 0) return null;
+    const y = backend.makeOutput(x.shape, 'float32');
+    const alpha = alphaOf && args.attrs ? alphaOf(args.attrs) : 0;
+    addon.unary(op, f32(backend, x), f32(backend, y), alpha);
+    return y;
+  };
+}
+
+/** Sum/Mean over a contiguous run of axes, as [outer, r, inner] → [outer, inner]. */
+function reduce(mean: boolean): Impl {
+  return (args, addon) => {
+    const backend = args.backend as BackendWasm;
+    const { x } = args.inputs as unknown as { x: Info };
+    const { axis, keepDims } = args.attrs as unknown as tf.SumAttrs;
+    const shape = x.shape;
+    if (!allF32(x) || tf.util.sizeFromShape(shape) === 0) return null;
+    const axes = tf.util.parseAxisParam(axis, shape).sort((p, q) => p - q);
+    if (axes.length === 0 || axes.some((a, i) => i > 0 && a !== axes[i - 1] + 1)) return null;
+    const prod = (a: number[]): number => a.reduce((p, q) => p * q, 1);
+    const outer = prod(shape.slice(0, axes[0]));
+    const r = prod(shape.slice(axes[0], axes[axes.length - 1] + 1));
+    const inner = prod(shape.slice(axes[axes.length - 1] + 1));
+    let outShape = shape.filter((_, i) => !axes.includes(i));
+    if (keepDims) outShape = tf.backend_util.expandShapeToKeepDim(outShape, axes);
+    const y = backend.makeOutput(outShape, 'float32');
+    addon.reduce(f32(backend, x), f32(backend, y), outer, r, inner, mean);
+    return y;
+  };
+}
+
+function fusedBatchNorm(args: KernelArgs, addon: OnednnAddon): Info | null {
+  const backend = args.backend as BackendWasm;
+  const { x, mean, variance, offset, scale } = args.inputs as unknown as {
+    x: Info;
+    mean: Info;
+    variance: Info;
+    offset?: Info;
+    scale?: Info;
+  };
+  const { varianceEpsilon } = args.attrs as unknown as tf.FusedBatchNormAttrs;
+  if (!allF32(x, mean, variance, offset, scale) || x.shape.length === 0) return null;
+  const c = x.shape[x.shape.length - 1];
+  const perChannel = (t?: Info): boolean => !t || (tf.util.sizeFromShape(t.shape) === c && period(t.shape, x.shape) === c);
+  if (c === 0 || ![mean, variance, offset, scale].every(perChannel)) return null;
+  const y = backend.makeOutput(x.shape, 'float32');
+  addon.batchNorm(
+    f32(backend, x),
+    f32(backend, mean),
+    f32(backend, variance),
+    offset ? f32(backend, offset) : null,
+    scale ? f32(backend, scale) : null,
+    f32(backend, y),
+    varianceEpsilon,
+  );
+  return y;
+}
+
+/** Identity shares the input's memory (tfjs kernels never write to their inputs). */
+function identity(args: KernelArgs): Info | null {
+  const backend = args.backend as BackendWasm;
+  const { x } = args.inputs as unknown as { x: Info };
+  if (x.dtype === 'string') return null;
+  backend.incRef(x.dataId);
+  return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
+}
+
 /** The kernels oneDNN runs, by tfjs kernel name. */
 export const ONEDNN_KERNELS: Record<string, Impl> = {
   [tf.Conv2D]: conv2D,
@@ -295,6 +411,18 @@ export const ONEDNN_KERNELS: Record<string, Impl> = {
   [tf._FusedMatMul]: matMul,
   [tf.MaxPool]: maxPool,
   [tf.MaxPoolGrad]: maxPoolGrad,
+  ...Object.fromEntries(Object.entries(BINARY).map(([k, op]) => [k, binary(op)])),
+  [tf.Square]: unary(0),
+  [tf.Relu]: unary(1),
+  [tf.Step]: unary(2, (a) => (a as unknown as tf.StepAttrs).alpha),
+  [tf.Neg]: unary(3),
+  [tf.Sqrt]: unary(4),
+  [tf.Rsqrt]: unary(5),
+  [tf.Relu6]: unary(6),
+  [tf.Sum]: reduce(false),
+  [tf.Mean]: reduce(true),
+  [tf.FusedBatchNorm]: fusedBatchNorm,
+  [tf.Identity]: identity,
 };
 
 const calls: Record<string, number> = {};

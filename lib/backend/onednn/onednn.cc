@@ -7,6 +7,9 @@
 // plain layouts.
 #include <napi.h>
 #include <dlfcn.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 
 #include <oneapi/dnnl/dnnl.hpp>
 
@@ -368,6 +371,190 @@ Napi::Value MaxPoolGrad(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+
+// ---- Memory-bound kernels: element-wise ops, channel reductions, batch norm. ----
+// Plain loops, split over OpenMP threads by output element (or, for reductions, by fixed
+// static chunks combined in thread order), so results depend only on the thread count.
+
+constexpr int64_t PAR_MIN = 1 << 15;  // below this, one thread is faster than waking others
+
+enum BinOp { ADD = 0, SUB = 1, MUL = 2, DIV = 3, SQDIFF = 4, MAXIMUM = 5, MINIMUM = 6 };
+
+template <int OP>
+inline float bin(float a, float b) {
+  if (OP == ADD) return a + b;
+  if (OP == SUB) return a - b;
+  if (OP == MUL) return a * b;
+  if (OP == DIV) return a / b;
+  if (OP == SQDIFF) return (a - b) * (a - b);
+  if (OP == MAXIMUM) return a > b || a != a ? a : b;
+  return a < b || a != a ? a : b;
+}
+
+// out[i] = a[i op_a] OP b[i op_b], where each operand is full (period 0), a vector repeated
+// along the last axis (period = its length) or a scalar (period 1).
+template <int OP>
+void binary_loop(const float* a, int64_t pa, const float* b, int64_t pb, float* out, int64_t n) {
+  if (pa == 0 && pb == 0) {
+#pragma omp parallel for schedule(static) if (n > PAR_MIN)
+    for (int64_t i = 0; i < n; i++) out[i] = bin<OP>(a[i], b[i]);
+    return;
+  }
+  int64_t period = pa ? pa : pb;
+  int64_t rows = n / period;
+#pragma omp parallel for schedule(static) if (n > PAR_MIN)
+  for (int64_t r = 0; r < rows; r++) {
+    const int64_t o = r * period;
+    const float* ar = pa ? a : a + o;
+    const float* br = pb ? b : b + o;
+    float* orow = out + o;
+    if (pa == 1) {
+      const float s = a[0];
+      for (int64_t c = 0; c < period; c++) orow[c] = bin<OP>(s, br[c]);
+    } else if (pb == 1) {
+      const float s = b[0];
+      for (int64_t c = 0; c < period; c++) orow[c] = bin<OP>(ar[c], s);
+    } else {
+      for (int64_t c = 0; c < period; c++) orow[c] = bin<OP>(ar[c], br[c]);
+    }
+  }
+}
+
+// binary(op, a, periodA, b, periodB, out)
+Napi::Value Binary(const Napi::CallbackInfo& info) {
+  int op = info[0].As<Napi::Number>().Int32Value();
+  const float* a = f32(info[1]);
+  int64_t pa = info[2].As<Napi::Number>().Int64Value();
+  const float* b = f32(info[3]);
+  int64_t pb = info[4].As<Napi::Number>().Int64Value();
+  auto o = info[5].As<Napi::Float32Array>();
+  float* out = o.Data();
+  int64_t n = o.ElementLength();
+  // A scalar against a scalar, or a period that does not divide the output: caller's bug.
+  if ((pa && n % pa) || (pb && n % pb) || (pa && pb)) {
+    Napi::Error::New(info.Env(), "onednn binary: bad broadcast").ThrowAsJavaScriptException();
+    return info.Env().Undefined();
+  }
+  switch (op) {
+    case ADD: binary_loop<ADD>(a, pa, b, pb, out, n); break;
+    case SUB: binary_loop<SUB>(a, pa, b, pb, out, n); break;
+    case MUL: binary_loop<MUL>(a, pa, b, pb, out, n); break;
+    case DIV: binary_loop<DIV>(a, pa, b, pb, out, n); break;
+    case SQDIFF: binary_loop<SQDIFF>(a, pa, b, pb, out, n); break;
+    case MAXIMUM: binary_loop<MAXIMUM>(a, pa, b, pb, out, n); break;
+    case MINIMUM: binary_loop<MINIMUM>(a, pa, b, pb, out, n); break;
+  }
+  return info.Env().Undefined();
+}
+
+enum UnOp { SQUARE = 0, RELU_U = 1, STEP = 2, NEG = 3, SQRT = 4, RSQRT = 5, RELU6_U = 6 };
+
+// unary(op, x, out, alpha): Step's alpha is its value for x <= 0 (NaN stays NaN, as in tfjs).
+Napi::Value Unary(const Napi::CallbackInfo& info) {
+  int op = info[0].As<Napi::Number>().Int32Value();
+  const float* x = f32(info[1]);
+  auto o = info[2].As<Napi::Float32Array>();
+  float* out = o.Data();
+  const float alpha = info[3].As<Napi::Number>().FloatValue();
+  const int64_t n = o.ElementLength();
+#pragma omp parallel for schedule(static) if (n > PAR_MIN)
+  for (int64_t i = 0; i < n; i++) {
+    const float v = x[i];
+    float r;
+    switch (op) {
+      case SQUARE: r = v * v; break;
+      case RELU_U: r = v < 0.f ? 0.f : v; break;
+      case STEP: r = v != v ? v : (v > 0.f ? 1.f : alpha); break;
+      case NEG: r = -v; break;
+      case SQRT: r = std::sqrt(v); break;
+      case RSQRT: r = 1.f / std::sqrt(v); break;
+      default: r = v < 0.f ? 0.f : (v > 6.f ? 6.f : v); break;
+    }
+    out[i] = r;
+  }
+  return info.Env().Undefined();
+}
+
+// reduce(x, out, outer, r, inner, mean): out[o, i] = Σ_k x[o, k, i] (÷ r for a mean), summed
+// in double. With fewer outer rows than threads, the r axis is cut into one fixed chunk per
+// thread and the partial sums are added in thread order.
+Napi::Value Reduce(const Napi::CallbackInfo& info) {
+  const float* x = f32(info[0]);
+  float* out = f32(info[1]);
+  const int64_t outer = info[2].As<Napi::Number>().Int64Value();
+  const int64_t r = info[3].As<Napi::Number>().Int64Value();
+  const int64_t inner = info[4].As<Napi::Number>().Int64Value();
+  const bool mean = info[5].As<Napi::Boolean>().Value();
+  const double scale = mean ? 1.0 / double(r) : 1.0;
+  if (outer >= 64 || r * inner <= PAR_MIN) {
+    // Many rows (or little work): one row per task, each summed in order.
+#pragma omp parallel for schedule(static) if (outer * r * inner > PAR_MIN)
+    for (int64_t o = 0; o < outer; o++) {
+      std::vector<double> acc(inner, 0.0);
+      const float* xo = x + o * r * inner;
+      for (int64_t k = 0; k < r; k++)
+        for (int64_t i = 0; i < inner; i++) acc[i] += xo[k * inner + i];
+      for (int64_t i = 0; i < inner; i++) out[o * inner + i] = float(acc[i] * scale);
+    }
+    return info.Env().Undefined();
+  }
+  for (int64_t o = 0; o < outer; o++) {
+    const float* xo = x + o * r * inner;
+    int64_t chunks = 1;
+#ifdef _OPENMP
+    if (r * inner > PAR_MIN) chunks = omp_get_max_threads();
+#endif
+    if (chunks > r) chunks = r;
+    std::vector<double> part(size_t(chunks) * inner, 0.0);
+    // The chunks (not the threads) fix the summation order.
+#pragma omp parallel for schedule(static) if (chunks > 1)
+    for (int64_t t = 0; t < chunks; t++) {
+      const int64_t k0 = r * t / chunks, k1 = r * (t + 1) / chunks;
+      double* acc = part.data() + size_t(t) * inner;
+      for (int64_t k = k0; k < k1; k++) {
+        const float* row = xo + k * inner;
+        for (int64_t i = 0; i < inner; i++) acc[i] += row[i];
+      }
+    }
+    for (int64_t i = 0; i < inner; i++) {
+      double s = 0;
+      for (int64_t t = 0; t < chunks; t++) s += part[size_t(t) * inner + i];
+      out[o * inner + i] = float(s * scale);
+    }
+  }
+  return info.Env().Undefined();
+}
+
+// batchNorm(x, mean, variance, offset|null, scale|null, out, eps): per-channel (last axis)
+// (x - mean) * scale / sqrt(variance + eps) + offset, as tfjs's FusedBatchNorm.
+Napi::Value BatchNorm(const Napi::CallbackInfo& info) {
+  const float* x = f32(info[0]);
+  auto mv = info[1].As<Napi::Float32Array>();
+  const float* mean = mv.Data();
+  const float* var = f32(info[2]);
+  const bool has_off = !info[3].IsNull(), has_scale = !info[4].IsNull();
+  const float* off = has_off ? f32(info[3]) : nullptr;
+  const float* sc = has_scale ? f32(info[4]) : nullptr;
+  auto o = info[5].As<Napi::Float32Array>();
+  float* out = o.Data();
+  const float eps = info[6].As<Napi::Number>().FloatValue();
+  const int64_t c = mv.ElementLength(), n = o.ElementLength();
+  std::vector<float> mul(c), add(c);
+  for (int64_t i = 0; i < c; i++) {
+    const float inv = 1.f / std::sqrt(var[i] + eps);
+    mul[i] = (has_scale ? sc[i] : 1.f) * inv;
+    add[i] = has_off ? off[i] : 0.f;
+  }
+  const int64_t rows = n / c;
+#pragma omp parallel for schedule(static) if (n > PAR_MIN)
+  for (int64_t rw = 0; rw < rows; rw++) {
+    const float* xr = x + rw * c;
+    float* orow = out + rw * c;
+    for (int64_t i = 0; i < c; i++) orow[i] = (xr[i] - mean[i]) * mul[i] + add[i];
+  }
+  return info.Env().Undefined();
+}
+
 // OpenMP's thread count, found at run time so that the addon needs no OpenMP headers or
 // link flags (libdnnl brings its own runtime: libgomp on Debian, libomp on Homebrew).
 using SetThreads = void (*)(int);
@@ -463,6 +650,10 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("matmul", Napi::Function::New(env, guarded<MatMulFn>));
   exports.Set("maxPool", Napi::Function::New(env, guarded<MaxPool>));
   exports.Set("maxPoolGrad", Napi::Function::New(env, guarded<MaxPoolGrad>));
+  exports.Set("binary", Napi::Function::New(env, guarded<Binary>));
+  exports.Set("unary", Napi::Function::New(env, guarded<Unary>));
+  exports.Set("reduce", Napi::Function::New(env, guarded<Reduce>));
+  exports.Set("batchNorm", Napi::Function::New(env, guarded<BatchNorm>));
   exports.Set("setNumThreads", Napi::Function::New(env, SetNumThreads));
   exports.Set("numThreads", Napi::Function::New(env, NumThreads));
   exports.Set("probeConvImpl", Napi::Function::New(env, guarded<ProbeConvImpl>));
