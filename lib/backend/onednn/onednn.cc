@@ -449,6 +449,23 @@ Napi::Value Binary(const Napi::CallbackInfo& info) {
 
 enum UnOp { SQUARE = 0, RELU_U = 1, STEP = 2, NEG = 3, SQRT = 4, RSQRT = 5, RELU6_U = 6 };
 
+template <int OP>
+inline float un(float v, float alpha) {
+  if (OP == SQUARE) return v * v;
+  if (OP == RELU_U) return v < 0.f ? 0.f : v;
+  if (OP == STEP) return v != v ? v : (v > 0.f ? 1.f : alpha);
+  if (OP == NEG) return -v;
+  if (OP == SQRT) return std::sqrt(v);
+  if (OP == RSQRT) return 1.f / std::sqrt(v);
+  return v < 0.f ? 0.f : (v > 6.f ? 6.f : v);
+}
+
+template <int OP>
+void unary_loop(const float* x, float* out, int64_t n, float alpha) {
+#pragma omp parallel for schedule(static) if (n > PAR_MIN)
+  for (int64_t i = 0; i < n; i++) out[i] = un<OP>(x[i], alpha);
+}
+
 // unary(op, x, out, alpha): Step's alpha is its value for x <= 0 (NaN stays NaN, as in tfjs).
 Napi::Value Unary(const Napi::CallbackInfo& info) {
   int op = info[0].As<Napi::Number>().Int32Value();
@@ -457,20 +474,14 @@ Napi::Value Unary(const Napi::CallbackInfo& info) {
   float* out = o.Data();
   const float alpha = info[3].As<Napi::Number>().FloatValue();
   const int64_t n = o.ElementLength();
-#pragma omp parallel for schedule(static) if (n > PAR_MIN)
-  for (int64_t i = 0; i < n; i++) {
-    const float v = x[i];
-    float r;
-    switch (op) {
-      case SQUARE: r = v * v; break;
-      case RELU_U: r = v < 0.f ? 0.f : v; break;
-      case STEP: r = v != v ? v : (v > 0.f ? 1.f : alpha); break;
-      case NEG: r = -v; break;
-      case SQRT: r = std::sqrt(v); break;
-      case RSQRT: r = 1.f / std::sqrt(v); break;
-      default: r = v < 0.f ? 0.f : (v > 6.f ? 6.f : v); break;
-    }
-    out[i] = r;
+  switch (op) {
+    case SQUARE: unary_loop<SQUARE>(x, out, n, alpha); break;
+    case RELU_U: unary_loop<RELU_U>(x, out, n, alpha); break;
+    case STEP: unary_loop<STEP>(x, out, n, alpha); break;
+    case NEG: unary_loop<NEG>(x, out, n, alpha); break;
+    case SQRT: unary_loop<SQRT>(x, out, n, alpha); break;
+    case RSQRT: unary_loop<RSQRT>(x, out, n, alpha); break;
+    default: unary_loop<RELU6_U>(x, out, n, alpha); break;
   }
   return info.Env().Undefined();
 }
