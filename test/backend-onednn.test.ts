@@ -9,19 +9,11 @@
 import { strict as assert } from 'node:assert';
 import * as tf from '@tensorflow/tfjs';
 import { setupBackend } from '../lib/backend';
-import { loadOnednnAddon, onednnKernelCalls } from '../lib/backend/onednn';
+import { onednnKernelCalls } from '../lib/backend/onednn';
 import { Rng } from '../lib/util/rng';
+import { requireOnednn } from './fixtures/onednn';
 
 const TOL = 1e-4;
-
-/** Skips (or, in CI, fails) a suite when the addon cannot load. */
-export function requireOnednn(ctx: Mocha.Context): void {
-  const { addon, reason } = loadOnednnAddon();
-  if (addon) return;
-  if (process.env.CI === 'true') throw new Error(`onednn addon missing in CI: ${reason}`);
-  console.log(`      (skipped: onednn ${reason})`);
-  ctx.skip();
-}
 
 function randn(rng: Rng, shape: number[]): Float32Array {
   const a = new Float32Array(shape.reduce((p, q) => p * q, 1));

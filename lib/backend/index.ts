@@ -220,7 +220,7 @@ async function startWasm(): Promise<{ reason: string | null; detail: string }> {
  * The compute threads a started backend uses, for logs and result JSON: oneDNN's on onednn,
  * XNNPACK's on wasm, 1 on cpu; undefined where tfjs does not say (tfjs-node, webgpu).
  */
-export function backendThreads(name: ConcreteBackend): number | undefined {
+export function backendThreads(name: string): number | undefined {
   if (name === 'onednn') return onednnThreadsInUse();
   if (name === 'wasm') return wasmThreadsInUse();
   if (name === 'cpu') return 1;

@@ -8,6 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import { makeSplit, PAPER_NOISE_LEVELS, SPLIT_NAMES, stratifiedSubset } from '../data';
 import type { FerDataset, SplitName } from '../data';
 import { REPO_ROOT, portablePath } from '../env';
+import { backendThreads } from '../backend';
 import { compareWithPaper } from '../paper';
 import type { StudyModelMeta } from '../train/meta';
 import { FerError } from '../util/errors';
@@ -179,6 +180,7 @@ export async function evaluateLoaded(
     model: { name: modelNameOf(modelDir), dir: portablePath(modelDir), meta },
     data: info,
     backend: t2?.backend ?? tf.getBackend(),
+    threads: backendThreads(t2?.backend ?? tf.getBackend()),
     ...tables,
     audit: metricAudit(t1, t34, t5),
     paperComparison: compareWithPaper(meta.architecture, tables),

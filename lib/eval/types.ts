@@ -232,6 +232,8 @@ export interface EvalResult {
   model: { name: string; dir: string; meta: StudyModelMeta };
   data: EvalDataInfo;
   backend: string;
+  /** Compute threads of that backend (oneDNN's/XNNPACK's), where it has a setting. */
+  threads?: number;
   table1: Table1Result;
   table2: Table2Result | null;
   table34: Table34Result;
