@@ -69,7 +69,8 @@ function assertNative(native: Record<string, number>, kernels: string[]): void {
   for (const k of kernels) assert.ok((native[k] ?? 0) > 0, `${k} did not run natively`);
 }
 
-type Pad = 'same' | 'valid' | [[number, number], [number, number], [number, number], [number, number]];
+type Pad =
+  'same' | 'valid' | [[number, number], [number, number], [number, number], [number, number]];
 
 function randomPad(rng: Rng, kind: 'same' | 'valid' | 'explicit', k: number): Pad {
   if (kind !== 'explicit') return kind;
@@ -292,7 +293,10 @@ describe('onednn kernels vs cpu', function () {
       [big, [8, 33]],
       [big, []],
       [[], big],
-      [[5, 3], [5, 3]],
+      [
+        [5, 3],
+        [5, 3],
+      ],
       [big, [17, 1, 1, 33]], // a broadcast the addon leaves to wasm
     ];
     for (const [sa, sb] of shapes)
@@ -330,7 +334,8 @@ describe('onednn kernels vs cpu', function () {
         for (let j = 0; j < w.length; j++)
           assert.equal(Number.isNaN(g[j]), Number.isNaN(w[j]), `output ${i} NaN at ${j}`);
       });
-      const finite = (xs: Float32Array[]): Float32Array[] => xs.map((a) => a.map((q) => (Number.isNaN(q) ? 0 : q)));
+      const finite = (xs: Float32Array[]): Float32Array[] =>
+        xs.map((a) => a.map((q) => (Number.isNaN(q) ? 0 : q)));
       assertClose(finite(r.got), finite(r.want), 'unary');
       assertNative(r.native, ['Square', 'Relu', 'Relu6', 'Step', 'Neg', 'Sqrt', 'Rsqrt']);
     });

@@ -43,10 +43,24 @@ export interface OnednnAddon {
   maxPool(x: Float32Array, y: Float32Array, geom: number[]): void;
   maxPoolGrad(x: Float32Array, dy: Float32Array, dx: Float32Array, geom: number[]): void;
   /** out = a OP b; pa/pb: 0 = full operand, k = a vector of k repeated along the last axis. */
-  binary(op: number, a: Float32Array, pa: number, b: Float32Array, pb: number, out: Float32Array): void;
+  binary(
+    op: number,
+    a: Float32Array,
+    pa: number,
+    b: Float32Array,
+    pb: number,
+    out: Float32Array,
+  ): void;
   unary(op: number, x: Float32Array, out: Float32Array, alpha: number): void;
   /** out[o, i] = Σ_k x[o, k, i] over [outer, r, inner] (÷ r when mean). */
-  reduce(x: Float32Array, out: Float32Array, outer: number, r: number, inner: number, mean: boolean): void;
+  reduce(
+    x: Float32Array,
+    out: Float32Array,
+    outer: number,
+    r: number,
+    inner: number,
+    mean: boolean,
+  ): void;
   batchNorm(
     x: Float32Array,
     mean: Float32Array,

@@ -30,8 +30,7 @@ export function registerOnednnBackend(addon: OnednnAddon): void {
   registerWasmTrainingKernels();
   const wasmKernels = new Map(tf.getKernelsForBackend('wasm').map((k) => [k.kernelName, k]));
   for (const k of wasmKernels.values())
-    if (!(k.kernelName in ONEDNN_KERNELS))
-      tf.registerKernel({ ...k, backendName: ONEDNN_BACKEND });
+    if (!(k.kernelName in ONEDNN_KERNELS)) tf.registerKernel({ ...k, backendName: ONEDNN_BACKEND });
   for (const k of onednnKernelConfigs(addon, ONEDNN_BACKEND, (n) => wasmKernels.get(n)))
     tf.registerKernel(k);
   tf.registerBackend(

@@ -377,7 +377,8 @@ function fusedBatchNorm(args: KernelArgs, addon: OnednnAddon): Info | null {
   const { varianceEpsilon } = args.attrs as unknown as tf.FusedBatchNormAttrs;
   if (!allF32(x, mean, variance, offset, scale) || x.shape.length === 0) return null;
   const c = x.shape[x.shape.length - 1];
-  const perChannel = (t?: Info): boolean => !t || (tf.util.sizeFromShape(t.shape) === c && period(t.shape, x.shape) === c);
+  const perChannel = (t?: Info): boolean =>
+    !t || (tf.util.sizeFromShape(t.shape) === c && period(t.shape, x.shape) === c);
   if (c === 0 || ![mean, variance, offset, scale].every(perChannel)) return null;
   const y = backend.makeOutput(x.shape, 'float32');
   addon.batchNorm(
