@@ -70,6 +70,8 @@ export interface OnednnAddon {
     out: Float32Array,
     eps: number,
   ): void;
+  /** out[c] = Σ_rows dy[row, c] · (x[row, c] - mean[c]) over [rows, C]. */
+  bnGradSum(dy: Float32Array, x: Float32Array, mean: Float32Array, out: Float32Array): void;
   /** Sets OpenMP's thread count for later calls; false when no OpenMP runtime was found. */
   setNumThreads(n: number): boolean;
   numThreads(): number;

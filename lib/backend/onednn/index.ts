@@ -11,6 +11,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { registerWasmTrainingKernels } from '../wasm-kernels';
 import type { OnednnAddon, OnednnInfo } from './addon';
+import { bnGradSumKernel, registerOnednnGradients } from './gradients';
 import { onednnKernelConfigs, ONEDNN_KERNELS } from './kernels';
 
 export { loadOnednnAddon, ADDON_PATH, type OnednnAddon, type OnednnInfo } from './addon';
@@ -33,6 +34,8 @@ export function registerOnednnBackend(addon: OnednnAddon): void {
     if (!(k.kernelName in ONEDNN_KERNELS)) tf.registerKernel({ ...k, backendName: ONEDNN_BACKEND });
   for (const k of onednnKernelConfigs(addon, ONEDNN_BACKEND, (n) => wasmKernels.get(n)))
     tf.registerKernel(k);
+  tf.registerKernel(bnGradSumKernel(addon, ONEDNN_BACKEND));
+  registerOnednnGradients(ONEDNN_BACKEND);
   tf.registerBackend(
     ONEDNN_BACKEND,
     () => {

@@ -402,6 +402,13 @@ function identity(args: KernelArgs): Info | null {
   return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
 }
 
+/** A Cast to the same dtype shares the input's memory, like Identity. */
+function cast(args: KernelArgs): Info | null {
+  const { x } = args.inputs as unknown as { x: Info };
+  const { dtype } = args.attrs as unknown as tf.CastAttrs;
+  return dtype === x.dtype ? identity(args) : null;
+}
+
 /** The kernels oneDNN runs, by tfjs kernel name. */
 export const ONEDNN_KERNELS: Record<string, Impl> = {
   [tf.Conv2D]: conv2D,
@@ -424,6 +431,7 @@ export const ONEDNN_KERNELS: Record<string, Impl> = {
   [tf.Mean]: reduce(true),
   [tf.FusedBatchNorm]: fusedBatchNorm,
   [tf.Identity]: identity,
+  [tf.Cast]: cast,
 };
 
 const calls: Record<string, number> = {};

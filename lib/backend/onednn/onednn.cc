@@ -566,6 +566,41 @@ Napi::Value BatchNorm(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// bnGradSum(dy, x, mean, out): out[c] = Σ_rows dy[row, c] · (x[row, c] - mean[c]), the one
+// sum batch norm's gradient needs besides Σ dy; in double, in fixed chunks (as in Reduce).
+Napi::Value BnGradSum(const Napi::CallbackInfo& info) {
+  auto dv = info[0].As<Napi::Float32Array>();
+  const float* dy = dv.Data();
+  const float* x = f32(info[1]);
+  auto mv = info[2].As<Napi::Float32Array>();
+  const float* mean = mv.Data();
+  float* out = f32(info[3]);
+  const int64_t c = mv.ElementLength(), rows = dv.ElementLength() / c;
+  int64_t chunks = 1;
+#ifdef _OPENMP
+  if (rows * c > PAR_MIN) chunks = omp_get_max_threads();
+#endif
+  if (chunks > rows) chunks = rows;
+  if (chunks < 1) chunks = 1;
+  std::vector<double> part(size_t(chunks) * c, 0.0);
+#pragma omp parallel for schedule(static) if (chunks > 1)
+  for (int64_t t = 0; t < chunks; t++) {
+    const int64_t k0 = rows * t / chunks, k1 = rows * (t + 1) / chunks;
+    double* acc = part.data() + size_t(t) * c;
+    for (int64_t k = k0; k < k1; k++) {
+      const float* d = dy + k * c;
+      const float* xr = x + k * c;
+      for (int64_t i = 0; i < c; i++) acc[i] += double(d[i]) * double(xr[i] - mean[i]);
+    }
+  }
+  for (int64_t i = 0; i < c; i++) {
+    double sum = 0;
+    for (int64_t t = 0; t < chunks; t++) sum += part[size_t(t) * c + i];
+    out[i] = float(sum);
+  }
+  return info.Env().Undefined();
+}
+
 // OpenMP's thread count, found at run time so that the addon needs no OpenMP headers or
 // link flags (libdnnl brings its own runtime: libgomp on Debian, libomp on Homebrew).
 using SetThreads = void (*)(int);
@@ -664,6 +699,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("binary", Napi::Function::New(env, guarded<Binary>));
   exports.Set("unary", Napi::Function::New(env, guarded<Unary>));
   exports.Set("reduce", Napi::Function::New(env, guarded<Reduce>));
+  exports.Set("bnGradSum", Napi::Function::New(env, guarded<BnGradSum>));
   exports.Set("batchNorm", Napi::Function::New(env, guarded<BatchNorm>));
   exports.Set("setNumThreads", Napi::Function::New(env, SetNumThreads));
   exports.Set("numThreads", Napi::Function::New(env, NumThreads));
