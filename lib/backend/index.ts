@@ -69,11 +69,11 @@ export const TF_BACKEND: Record<ConcreteBackend, string> = {
   cpu: 'cpu',
 };
 
-/** Measured in test/backend-onednn-train.test.ts; see docs/backends.md. */
+/** Tested in test/backend-onednn-train.test.ts; see docs/backends.md. */
 const ONEDNN_DETERMINISM =
-  'deterministic for a fixed thread count (oneDNN splits work statically over its OpenMP ' +
-  'threads); another thread count changes the summation order of the conv weight gradients ' +
-  'and matrix products, so the last bits differ';
+  'deterministic for a fixed thread count (oneDNN and the native reductions split work ' +
+  'statically over the threads, and sums are combined in a fixed order); 1 and 2 threads gave ' +
+  'the same bits for both paper models, but other thread counts or shapes are not guaranteed to';
 
 /**
  * Whether two runs with the same seed give bit-identical weights on this backend, and why.
