@@ -1,11 +1,14 @@
 /**
- * tfjs kernels of the `onednn` backend that run oneDNN primitives on the wasm heap in place.
+ * tfjs kernels of the `onednn` backend, run natively on the wasm heap in place: oneDNN
+ * primitives for convolutions, matrix products and max pooling; the addon's own threaded loops
+ * for the memory-bound kernels a training step is otherwise dominated by (batch norm, element-wise
+ * ops with per-channel broadcasts, channel reductions), found by profiling a training step of
+ * both paper models.
  *
- * Each kernel handles float32 NHWC tensors with geometry oneDNN can express and delegates
- * every other case (NCHW, other dtypes, prelu activations, ceil rounding that leaves an
- * inconsistent output size, batch broadcasting beyond a batch of one) to the wasm kernel it
- * replaces, so the kernel semantics stay tfjs's (checked against the cpu backend in
- * test/backend-onednn.test.ts).
+ * Each kernel handles float32 NHWC tensors with geometry it can express and delegates every other
+ * case (NCHW, other dtypes, prelu activations, ceil rounding that leaves an inconsistent output
+ * size, general broadcasts) to the wasm kernel it replaces, so the kernel semantics stay tfjs's
+ * (checked against the cpu backend in test/backend-onednn.test.ts).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
