@@ -1,7 +1,8 @@
 /**
- * `npm run bench -- --only backends [--backends wasm,cpu] [--compare-torch] [--threads N]
- *  [--steps N]`: the paper CNN (4,478,727 parameters) on each available tfjs backend, with N
- *  (default 1) XNNPACK threads on wasm and N torch threads:
+ * `npm run bench -- --only backends [--backends onednn,wasm,cpu] [--compare-torch]
+ *  [--threads 1,2] [--steps N] [--epoch-images N]`: the paper CNN (4,478,727 parameters) on
+ *  each available tfjs backend, for each thread count T given (default 1): T compute threads
+ *  on onednn and wasm (FER_THREADS and FER_WASM_THREADS) and T torch threads:
  *
  *   - training ms/image at batch 64 (Adam 5e-4, categorical cross-entropy; median of --steps
  *     steps after one warm-up step), wall-clock and process CPU time;
@@ -14,8 +15,17 @@
  * Debian's python3-torch) with the same thread count and prints tfjs/torch ratios.
  * The cpu backend (plain JS) is far slower: it is measured only when named in --backends, and
  * then trains at batch 8 and measures throughput at batch 16 (the table says so).
+ *
+ * Every thread count's tfjs backends and torch peer run one after the other in the same bench
+ * run (`sameRun: true` in the JSON), with the load average before and after, since other jobs
+ * on the machine slow all of them. `--epoch-images N` (with FER2013_CSV set) also trains both
+ * paper models for one epoch of N real training images (0 = the whole training split, 25,838)
+ * with `fer train --profile paper` on the first backend at the largest thread count, and reports
+ * the measured seconds and, for a fraction, the seconds scaled to a full epoch (labelled so).
  */
 import { execFileSync, spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 
@@ -24,7 +34,7 @@ interface BackendResult {
   available: boolean;
   reason?: string;
   params?: number;
-  /** XNNPACK threads (wasm only). */
+  /** Compute threads: oneDNN's on onednn, XNNPACK's on wasm. */
   threads?: number;
   trainBatch?: number;
   trainMsPerImage?: number;
@@ -70,7 +80,7 @@ async function paperCnn(): Promise<tf.LayersModel> {
 
 /** Measures one backend in this process (the child side). */
 async function measure(name: string, steps: number): Promise<BackendResult> {
-  const { setupBackend, probeBackend, parseBackendName, wasmThreadsInUse } =
+  const { setupBackend, probeBackend, parseBackendName, backendThreads } =
     await import('../lib/backend');
   const wanted = parseBackendName(name);
   if (wanted === 'auto') throw new Error('name a concrete backend');
@@ -122,7 +132,7 @@ async function measure(name: string, steps: number): Promise<BackendResult> {
     backend: name,
     available: true,
     reason: p.reason,
-    ...(wanted === 'wasm' ? { threads: wasmThreadsInUse() } : {}),
+    threads: backendThreads(wanted),
     params: model.countParams(),
     trainBatch,
     trainMsPerImage: median(wall) / trainBatch,
@@ -144,7 +154,7 @@ function measureInChild(name: string, steps: number, threads: number): BackendRe
       encoding: 'utf8',
       maxBuffer: 1 << 24,
       stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, FER_WASM_THREADS: String(threads) },
+      env: { ...process.env, FER_THREADS: String(threads), FER_WASM_THREADS: String(threads) },
     },
   );
   const line = r.stdout.split('\n').find((l) => l.startsWith('{"backend"'));
@@ -173,30 +183,55 @@ function runTorch(threads: number, steps: number): TorchResult | string {
 }
 
 const f1 = (v: number | undefined): string => (v === undefined ? '-' : v.toFixed(1));
+const f2 = (v: number): string => `${v.toFixed(2)}x`;
 
-export async function run(argv: string[]): Promise<{ json: unknown; table: string }> {
-  const steps = Number(argValue(argv, 'steps') ?? 3);
-  const threads = Number(argValue(argv, 'threads') ?? 1);
-  let names = argValue(argv, 'backends')?.split(',');
-  if (!names) {
-    const { probeBackends } = await import('../lib/backend');
-    // cpu takes over 10 minutes even at small batches: only when asked for by name.
-    names = (await probeBackends()).map((p) => p.name).filter((n) => n !== 'cpu');
-  }
+interface ThreadRun {
+  threads: number;
+  results: BackendResult[];
+  torch?: TorchResult | string;
+  ratios: Record<string, Record<string, number>>;
+}
+
+/** Measures every backend (and torch) at one thread count. */
+function measureThreads(
+  names: string[],
+  steps: number,
+  threads: number,
+  withTorch: boolean,
+): ThreadRun {
   const results = names.map((n) => {
-    process.stderr.write(`bench backends: ${n} ...\n`);
+    process.stderr.write(`bench backends: ${n}, ${threads} thread(s) ...\n`);
     return measureInChild(n, steps, threads);
   });
   let torch: TorchResult | string | undefined;
-  if (argv.includes('--compare-torch')) {
-    process.stderr.write(`bench backends: torch (${threads} thread(s)) ...\n`);
+  if (withTorch) {
+    process.stderr.write(`bench backends: torch, ${threads} thread(s) ...\n`);
     torch = runTorch(threads, steps);
   }
+  const ratios: Record<string, Record<string, number>> = {};
+  const wasm = results.find((r) => r.backend === 'wasm' && r.available);
+  for (const r of results.filter((q) => q.available && q.trainBatch === 64)) {
+    const q: Record<string, number> = {};
+    if (torch && typeof torch !== 'string') {
+      q.train = (r.trainMsPerImage as number) / torch.trainMsPerImage;
+      // Process CPU time: robust when other jobs share the cores (wall time is not).
+      q.trainCpu = (r.trainCpuMsPerImage as number) / torch.trainCpuMsPerImage;
+      q.latency = (r.latencyMedianMs as number) / torch.latencyMedianMs;
+      q.throughput256 = torch.throughputImgPerS / (r.throughputImgPerS as number);
+    }
+    if (wasm && r !== wasm)
+      q.latencyVsWasm = (r.latencyMedianMs as number) / (wasm.latencyMedianMs as number);
+    ratios[r.backend] = q;
+  }
+  return { threads, results, torch, ratios };
+}
+
+function tableFor(run: ThreadRun): string[] {
   const lines = [
-    `paper CNN (4,478,727 params); train = ms/img (batch), latency = batch 1 after warm-up; ${threads} thread(s) on wasm`,
+    `-- ${run.threads} thread(s) --`,
     'backend        train ms/img  (cpu ms)  batch  lat med  lat p95  img/s (batch)  peak RSS MiB',
   ];
-  for (const r of results) {
+  for (const r of run.results) {
     if (!r.available) {
       lines.push(`${r.backend.padEnd(14)} unavailable: ${r.reason}`);
       continue;
@@ -205,28 +240,169 @@ export async function run(argv: string[]): Promise<{ json: unknown; table: strin
       `${r.backend.padEnd(14)} ${f1(r.trainMsPerImage).padStart(12)}  ${f1(r.trainCpuMsPerImage).padStart(8)}  ${String(r.trainBatch).padStart(5)}  ${f1(r.latencyMedianMs).padStart(7)}  ${f1(r.latencyP95Ms).padStart(7)}  ${f1(r.throughputImgPerS).padStart(6)} (${r.throughputBatch})  ${f1(r.peakRssMiB).padStart(12)}`,
     );
   }
-  const ratios: Record<string, Record<string, number>> = {};
+  const torch = run.torch;
   if (typeof torch === 'string') lines.push(`torch: ${torch}`);
-  else if (torch) {
+  else if (torch)
     lines.push(
       `${`torch ${torch.torch}`.padEnd(14)} ${f1(torch.trainMsPerImage).padStart(12)}  ${f1(torch.trainCpuMsPerImage).padStart(8)}  ${'64'.padStart(5)}  ${f1(torch.latencyMedianMs).padStart(7)}  ${f1(torch.latencyP95Ms).padStart(7)}  ${f1(torch.throughputImgPerS).padStart(6)} (256)  ${f1(torch.peakRssMiB).padStart(12)}`,
     );
-    lines.push(`ratios tfjs/torch at ${threads} thread(s) (train goal <= 3, batch-256 goal <= 2):`);
-    for (const r of results.filter((q) => q.available && q.trainBatch === 64)) {
-      ratios[r.backend] = {
-        train: (r.trainMsPerImage as number) / torch.trainMsPerImage,
-        // Process CPU time: robust when other jobs share the cores (wall time is not).
-        trainCpu: (r.trainCpuMsPerImage as number) / torch.trainCpuMsPerImage,
-        latency: (r.latencyMedianMs as number) / torch.latencyMedianMs,
-        throughput256: torch.throughputImgPerS / (r.throughputImgPerS as number),
-      };
-      const q = ratios[r.backend];
-      lines.push(
-        `  ${r.backend}: train ${q.train.toFixed(2)}x (CPU time ${q.trainCpu.toFixed(2)}x), batch-1 latency ${q.latency.toFixed(2)}x, batch-256 time ${q.throughput256.toFixed(2)}x`,
+  if (Object.keys(run.ratios).length)
+    lines.push(
+      'ratios (goals for onednn: train <= 1.5x torch, batch-256 time <= 1x torch, batch-1 latency <= 1x wasm):',
+    );
+  for (const [name, q] of Object.entries(run.ratios).filter(([, v]) => Object.keys(v).length)) {
+    const parts = [];
+    if (q.train !== undefined)
+      parts.push(
+        `train ${f2(q.train)} torch (CPU time ${f2(q.trainCpu)})`,
+        `batch-256 time ${f2(q.throughput256)} torch`,
+        `batch-1 latency ${f2(q.latency)} torch`,
       );
+    if (q.latencyVsWasm !== undefined) parts.push(`batch-1 latency ${f2(q.latencyVsWasm)} wasm`);
+    lines.push(`  ${name}: ${parts.join(', ')}`);
+  }
+  return lines;
+}
+
+interface EpochResult {
+  model: string;
+  backend: string;
+  threads: number;
+  images: number;
+  /** Measured seconds of the (possibly partial) epoch, from train-log.jsonl. */
+  seconds?: number;
+  /** `seconds` scaled to the 25,838 training images of a full epoch (absent when measured whole). */
+  fullEpochSecondsScaled?: number;
+  error?: string;
+}
+
+const FULL_EPOCH_IMAGES = 25_838;
+
+/** One epoch of `images` real images (0 = all) with `fer train --profile paper`, in a child. */
+function measureEpoch(
+  model: string,
+  backend: string,
+  threads: number,
+  images: number,
+): EpochResult {
+  const out = fs.mkdtempSync(path.join(os.tmpdir(), 'fer-bench-epoch-'));
+  try {
+    const r = spawnSync(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        path.join(__dirname, '..', 'lib', 'cli', 'index.ts'),
+        'train',
+        '--model',
+        model,
+        '--profile',
+        'paper',
+        '--epochs',
+        '1',
+        '--limit-train',
+        String(images),
+        '--limit-val',
+        '64',
+        '--backend',
+        backend,
+        '--out',
+        path.join(out, 'model'),
+      ],
+      {
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: { ...process.env, FER_THREADS: String(threads), FER_WASM_THREADS: String(threads) },
+      },
+    );
+    const logFile = path.join(out, 'model', 'train-log.jsonl');
+    if (r.status !== 0 || !fs.existsSync(logFile))
+      return {
+        model,
+        backend,
+        threads,
+        images,
+        error: (r.stderr || '').trim().split('\n').slice(-2).join(' | '),
+      };
+    const entry = JSON.parse(fs.readFileSync(logFile, 'utf8').trim().split('\n')[0]) as {
+      seconds: number;
+    };
+    const n = images === 0 ? FULL_EPOCH_IMAGES : images;
+    return {
+      model,
+      backend,
+      threads,
+      images: n,
+      seconds: entry.seconds,
+      ...(n < FULL_EPOCH_IMAGES
+        ? { fullEpochSecondsScaled: (entry.seconds * FULL_EPOCH_IMAGES) / n }
+        : {}),
+    };
+  } finally {
+    fs.rmSync(out, { recursive: true, force: true });
+  }
+}
+
+export async function run(argv: string[]): Promise<{ json: unknown; table: string }> {
+  const steps = Number(argValue(argv, 'steps') ?? 3);
+  const threadList = (argValue(argv, 'threads') ?? '1').split(',').map(Number);
+  if (threadList.some((t) => !Number.isInteger(t) || t < 1))
+    throw new Error(
+      `--threads takes positive integers, e.g. 1,2 (got ${argValue(argv, 'threads')})`,
+    );
+  let names = argValue(argv, 'backends')?.split(',');
+  if (!names) {
+    const { probeBackends } = await import('../lib/backend');
+    // cpu takes over 10 minutes even at small batches: only when asked for by name.
+    names = (await probeBackends()).map((p) => p.name).filter((n) => n !== 'cpu');
+  }
+  const loadStart = os.loadavg();
+  const startedAt = new Date().toISOString();
+  const backends = names;
+  const runs = threadList.map((t) =>
+    measureThreads(backends, steps, t, argv.includes('--compare-torch')),
+  );
+  const epochArg = argValue(argv, 'epoch-images');
+  const epochs: EpochResult[] = [];
+  if (epochArg !== undefined) {
+    const t = Math.max(...threadList);
+    for (const model of ['cnn', 'cnn-lstm']) {
+      process.stderr.write(
+        `bench backends: one epoch of ${model} on ${backends[0]}, ${t} thread(s) ...\n`,
+      );
+      epochs.push(measureEpoch(model, backends[0], t, Number(epochArg)));
     }
   }
-  return { json: { steps, threads, results, torch, ratios }, table: lines.join('\n') };
+  const lines = [
+    'paper CNN (4,478,727 params); train = ms/img (batch), latency = batch 1 after warm-up',
+  ];
+  for (const r of runs) lines.push(...tableFor(r));
+  for (const e of epochs)
+    lines.push(
+      e.error
+        ? `epoch ${e.model} on ${e.backend}: failed: ${e.error}`
+        : `epoch ${e.model} on ${e.backend}, ${e.threads} thread(s): ${e.seconds?.toFixed(0)} s for ${e.images} images` +
+            (e.fullEpochSecondsScaled
+              ? ` (a measured fraction; scaled to a full epoch of ${FULL_EPOCH_IMAGES}: ${(e.fullEpochSecondsScaled / 60).toFixed(1)} min)`
+              : ' (a full epoch)'),
+    );
+  const loadEnd = os.loadavg();
+  lines.push(
+    `load average (1 min) before ${loadStart[0].toFixed(1)}, after ${loadEnd[0].toFixed(1)} on ${os.cpus().length} cores`,
+  );
+  return {
+    json: {
+      steps,
+      threads: threadList,
+      // The peer (torch) and every tfjs backend were measured in this one run, back to back.
+      sameRun: true,
+      startedAt,
+      loadAverage1m: { start: loadStart[0], end: loadEnd[0] },
+      runs,
+      ...(epochs.length ? { epochs } : {}),
+    },
+    table: lines.join('\n'),
+  };
 }
 
 if (require.main === module) {

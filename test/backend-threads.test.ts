@@ -4,6 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import {
   MAX_WASM_THREADS,
+  threadSetting,
   wasmStartTimeoutMs,
   wasmThreadSetting,
 } from '../lib/backend/wasm-threads';
@@ -30,6 +31,30 @@ describe('wasm threads', function () {
       assert.throws(
         () => wasmThreadSetting({ FER_WASM_THREADS: bad }, 2),
         (e: unknown) => e instanceof FerError && /FER_WASM_THREADS must be/.test(e.message),
+        bad,
+      );
+  });
+
+  it('FER_THREADS sets every engine; FER_WASM_THREADS keeps precedence on wasm', () => {
+    assert.deepEqual(threadSetting({ FER_THREADS: '3' }, 2), { threads: 3, source: 'FER_THREADS' });
+    assert.deepEqual(threadSetting({}, 2), { threads: 2, source: 'auto: 2 cores' });
+    assert.equal(threadSetting({ FER_THREADS: 'auto' }, 16).threads, 16);
+    // Without FER_THREADS, the wasm setting is the one setting (existing scripts use it).
+    assert.deepEqual(threadSetting({ FER_WASM_THREADS: '1' }, 2), {
+      threads: 1,
+      source: 'FER_WASM_THREADS',
+    });
+    assert.deepEqual(wasmThreadSetting({ FER_THREADS: '2' }, 4), {
+      threads: 2,
+      source: 'FER_THREADS',
+    });
+    assert.equal(wasmThreadSetting({ FER_THREADS: '64' }, 4).threads, MAX_WASM_THREADS);
+    assert.equal(wasmThreadSetting({ FER_THREADS: '2', FER_WASM_THREADS: '1' }, 4).threads, 1);
+    assert.equal(threadSetting({ FER_THREADS: '2', FER_WASM_THREADS: '1' }, 4).threads, 2);
+    for (const bad of ['0', '1.5', 'two', '-1', '1000'])
+      assert.throws(
+        () => threadSetting({ FER_THREADS: bad }, 2),
+        (e: unknown) => e instanceof FerError && /FER_THREADS must be/.test(e.message),
         bad,
       );
   });

@@ -1,8 +1,9 @@
 /**
  * Chooses and starts the tfjs compute backend.
  *
- *   setupBackend('auto')  tries tfjs-node-gpu, tfjs-node, webgpu, wasm, cpu in that order,
- *                         logs one line per unavailable backend with the reason, and the choice.
+ *   setupBackend('auto')  tries tfjs-node-gpu, tfjs-node, webgpu, onednn, wasm, cpu in that
+ *                         order, logs one line per unavailable backend with the reason, and the
+ *                         choice.
  *
  * Notes on detection:
  * - `@tensorflow/tfjs-node` is overridden in package.json to `@tensorflow/tfjs` (danfojs-node
@@ -10,21 +11,31 @@
  *   native 'tensorflow' tfjs backend got registered.
  * - wasm gets the project's training kernels (fast conv gradients etc., see wasm-kernels.ts)
  *   and FER_WASM_THREADS XNNPACK threads (default: every core; see wasm-threads.ts).
+ * - onednn is wasm plus the native oneDNN addon for the heavy kernels (lib/backend/onednn);
+ *   FER_THREADS sets oneDNN's and XNNPACK's thread count at once.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
 import { FerError } from '../util/errors';
 import { registerWasmTrainingKernels } from './wasm-kernels';
-export { wasmThreadsInUse } from './wasm-threads';
+export { wasmThreadsInUse, threadSetting } from './wasm-threads';
 import {
   abandonedWasmStarts,
   resetWasmThreads,
   startedWasm,
   startWasmWithThreads,
+  threadSetting,
   wasmThreadSetting,
   wasmThreadsInUse,
 } from './wasm-threads';
+import {
+  loadOnednnAddon,
+  onednnDescription,
+  onednnThreadsInUse,
+  registerOnednnBackend,
+  setOnednnThreads,
+} from './onednn';
 import { firstLine, probeWebgpu } from './webgpu';
 
 export const BACKEND_NAMES = [
@@ -32,6 +43,7 @@ export const BACKEND_NAMES = [
   'tfjs-node-gpu',
   'tfjs-node',
   'webgpu',
+  'onednn',
   'wasm',
   'cpu',
 ] as const;
@@ -42,6 +54,7 @@ export const AUTO_ORDER: readonly ConcreteBackend[] = [
   'tfjs-node-gpu',
   'tfjs-node',
   'webgpu',
+  'onednn',
   'wasm',
   'cpu',
 ];
@@ -51,9 +64,16 @@ export const TF_BACKEND: Record<ConcreteBackend, string> = {
   'tfjs-node-gpu': 'tensorflow',
   'tfjs-node': 'tensorflow',
   webgpu: 'webgpu',
+  onednn: 'onednn',
   wasm: 'wasm',
   cpu: 'cpu',
 };
+
+/** Tested in test/backend-onednn-train.test.ts; see docs/backends.md. */
+const ONEDNN_DETERMINISM =
+  'deterministic for a fixed thread count (oneDNN and the native reductions split work ' +
+  'statically over the threads, and sums are combined in a fixed order); 1 and 2 threads gave ' +
+  'the same bits for both paper models, but other thread counts or shapes are not guaranteed to';
 
 /**
  * Whether two runs with the same seed give bit-identical weights on this backend, and why.
@@ -63,6 +83,7 @@ export const TF_BACKEND: Record<ConcreteBackend, string> = {
 export const DETERMINISM: Record<ConcreteBackend, string> = {
   cpu: 'deterministic (single thread, fixed summation order)',
   wasm: 'deterministic (XNNPACK splits work by output element: any thread count gives the same bits)',
+  onednn: ONEDNN_DETERMINISM,
   'tfjs-node': 'not guaranteed (TensorFlow uses multi-threaded Eigen/oneDNN reductions)',
   'tfjs-node-gpu': 'not guaranteed (cuDNN picks algorithms and atomics-based reductions)',
   webgpu: 'not guaranteed (GPU reductions run in parallel; order may vary between runs/drivers)',
@@ -132,24 +153,33 @@ export async function probeBackend(name: ConcreteBackend): Promise<BackendProbe>
       detail = p.adapterName ?? '';
       break;
     }
-    case 'wasm': {
-      const asked = wasmThreadSetting();
-      reason = await startWasmWithThreads(asked.threads, () => canInit('wasm')).catch(
-        (e: unknown) => `failed to initialise (${firstLine(e)})`,
-      );
-      let fallback = '';
-      if (reason !== null && asked.threads > 1 && !startedWasm()) {
-        // Threads are an optimisation: without them wasm still runs, on one thread.
-        fallback = `; ${asked.threads} threads failed: ${reason}`;
-        resetWasmThreads();
-        reason = await canInit('wasm');
+    case 'onednn': {
+      const loaded = loadOnednnAddon();
+      if (!loaded.addon) {
+        reason = loaded.reason;
+        break;
       }
-      const n = wasmThreadsInUse();
-      // A threaded start abandoned and retried is rare enough to be worth a word in the log.
-      const abandoned = abandonedWasmStarts()
-        .map((a) => `; abandoned: ${a}`)
-        .join('');
-      detail = `XNNPACK, ${n} thread${n === 1 ? '' : 's'} (${asked.source}${fallback}${abandoned}), project training kernels`;
+      const asked = threadSetting();
+      const wasm = await startWasm();
+      reason = wasm.reason;
+      if (reason !== null) {
+        reason = `needs wasm, which ${reason}`;
+        break;
+      }
+      try {
+        registerOnednnBackend(loaded.addon);
+        const n = setOnednnThreads(loaded.addon, asked.threads);
+        reason = await canInit('onednn');
+        detail = `${onednnDescription(loaded.addon)}, ${plural(n, 'thread')} (${asked.source}); other kernels: ${wasm.detail}`;
+      } catch (e) {
+        reason = `failed to initialise (${firstLine(e)})`;
+      }
+      break;
+    }
+    case 'wasm': {
+      const wasm = await startWasm();
+      reason = wasm.reason;
+      detail = wasm.detail;
       break;
     }
     case 'cpu':
@@ -160,6 +190,41 @@ export async function probeBackend(name: ConcreteBackend): Promise<BackendProbe>
   return reason === null
     ? { name, available: true, reason: detail }
     : { name, available: false, reason };
+}
+
+const plural = (n: number, w: string): string => `${n} ${w}${n === 1 ? '' : 's'}`;
+
+/** Starts the wasm backend (once) with the XNNPACK thread setting, falling back to one thread. */
+async function startWasm(): Promise<{ reason: string | null; detail: string }> {
+  const asked = wasmThreadSetting();
+  let reason = await startWasmWithThreads(asked.threads, () => canInit('wasm')).catch(
+    (e: unknown) => `failed to initialise (${firstLine(e)})`,
+  );
+  let fallback = '';
+  if (reason !== null && asked.threads > 1 && !startedWasm()) {
+    // Threads are an optimisation: without them wasm still runs, on one thread.
+    fallback = `; ${asked.threads} threads failed: ${reason}`;
+    resetWasmThreads();
+    reason = await canInit('wasm');
+  }
+  const n = wasmThreadsInUse();
+  // A threaded start abandoned and retried is rare enough to be worth a word in the log.
+  const abandoned = abandonedWasmStarts()
+    .map((a) => `; abandoned: ${a}`)
+    .join('');
+  const detail = `XNNPACK, ${plural(n, 'thread')} (${asked.source}${fallback}${abandoned}), project training kernels`;
+  return { reason, detail };
+}
+
+/**
+ * The compute threads a started backend uses, for logs and result JSON: oneDNN's on onednn,
+ * XNNPACK's on wasm, 1 on cpu; undefined where tfjs does not say (tfjs-node, webgpu).
+ */
+export function backendThreads(name: string): number | undefined {
+  if (name === 'onednn') return onednnThreadsInUse();
+  if (name === 'wasm') return wasmThreadsInUse();
+  if (name === 'cpu') return 1;
+  return undefined;
 }
 
 /** Probes every concrete backend, in `auto` order. */

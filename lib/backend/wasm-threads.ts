@@ -36,8 +36,9 @@ export interface WasmThreadSetting {
 }
 
 /**
- * The thread count asked for: FER_WASM_THREADS (1–8, or `auto`), else `auto` = the cores Node
- * may use (os.availableParallelism), at most 8. Runs that share a machine, such as the two
+ * The XNNPACK thread count asked for: FER_WASM_THREADS (1–8, or `auto`), else FER_THREADS (the
+ * setting shared with the onednn backend, capped at 8 here), else `auto` = the cores Node may
+ * use (os.availableParallelism), at most 8. Runs that share a machine, such as the two
  * paper-scale trainings on two cores, should each ask for 1: oversubscribed XNNPACK threads
  * wait on each other and ran a convolution 2x *slower* than one thread.
  */
@@ -45,6 +46,11 @@ export function wasmThreadSetting(
   env: Record<string, string | undefined> = process.env,
   cores: number = os.availableParallelism(),
 ): WasmThreadSetting {
+  const own = (env.FER_WASM_THREADS ?? '').trim() !== '';
+  if (!own && (env.FER_THREADS ?? '').trim() !== '') {
+    const t = threadSetting(env, cores);
+    return { threads: Math.min(MAX_WASM_THREADS, t.threads), source: t.source };
+  }
   const raw = (env.FER_WASM_THREADS ?? '').trim().toLowerCase();
   if (raw === '' || raw === 'auto')
     return {
@@ -57,6 +63,33 @@ export function wasmThreadSetting(
       `FER_WASM_THREADS must be an integer from 1 to ${MAX_WASM_THREADS} or 'auto', got '${env.FER_WASM_THREADS}'`,
     );
   return { threads: n, source: 'FER_WASM_THREADS' };
+}
+
+/** Most threads FER_THREADS accepts (oneDNN has no cap of its own; this catches typos). */
+export const MAX_THREADS = 256;
+
+/**
+ * The compute thread count for every backend (oneDNN's OpenMP threads and, unless
+ * FER_WASM_THREADS says otherwise, XNNPACK's): FER_THREADS (a positive integer or `auto`), else
+ * FER_WASM_THREADS (so that existing scripts keep one setting), else `auto` = the cores Node
+ * may use.
+ */
+export function threadSetting(
+  env: Record<string, string | undefined> = process.env,
+  cores: number = os.availableParallelism(),
+): WasmThreadSetting {
+  const raw = (env.FER_THREADS ?? '').trim().toLowerCase();
+  if (raw === '') {
+    if ((env.FER_WASM_THREADS ?? '').trim() !== '') return wasmThreadSetting(env, cores);
+    return { threads: Math.max(1, cores), source: `auto: ${cores} cores` };
+  }
+  if (raw === 'auto') return { threads: Math.max(1, cores), source: `auto: ${cores} cores` };
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1 || n > MAX_THREADS)
+    throw new FerError(
+      `FER_THREADS must be an integer from 1 to ${MAX_THREADS} or 'auto', got '${env.FER_THREADS}'`,
+    );
+  return { threads: n, source: 'FER_THREADS' };
 }
 
 interface PThreadPool {

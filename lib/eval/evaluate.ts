@@ -8,6 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import { makeSplit, PAPER_NOISE_LEVELS, SPLIT_NAMES, stratifiedSubset } from '../data';
 import type { FerDataset, SplitName } from '../data';
 import { REPO_ROOT, portablePath } from '../env';
+import { backendThreads } from '../backend';
 import { compareWithPaper } from './paper';
 import type { StudyModelMeta } from '../models/meta';
 import { FerError } from '../util/errors';
@@ -241,6 +242,7 @@ export async function evalResultFromPredictions(
     model: { name: modelNameOf(modelDir), dir: portablePath(modelDir), meta },
     data: info,
     backend: t2?.backend ?? tf.getBackend(),
+    threads: backendThreads(t2?.backend ?? tf.getBackend()),
     ...(opts.config ? { config: opts.config } : {}),
     ...tables,
     audit: metricAudit(t1, t34, t5),
@@ -269,6 +271,7 @@ export function compareResultFromRuns(
     b: { name: modelNameOf(b.dir), dir: portablePath(b.dir), meta: b.meta },
     data: info,
     backend: tf.getBackend(),
+    threads: backendThreads(tf.getBackend()),
     ...(opts.config ? { config: opts.config } : {}),
     levels: pairedLevels(yTrue, a.runs, b.runs),
     // The band's CI is the claim-3 evidence, so it is computed even when CIs are off (0).

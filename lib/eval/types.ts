@@ -250,6 +250,8 @@ export interface EvalResult {
   backend: string;
   /** The study config this evaluation ran under (absent for a plain `fer eval`). */
   config?: ConfigRecord;
+  /** Compute threads of that backend (oneDNN's/XNNPACK's), where it has a setting. */
+  threads?: number;
   table1: Table1Result;
   table2: Table2Result | null;
   table34: Table34Result;
@@ -284,6 +286,8 @@ export interface CompareResult {
   b: { name: string; dir: string; meta: StudyModelMeta };
   data: EvalDataInfo;
   backend: string;
+  /** Compute threads of that backend (oneDNN's/XNNPACK's), where it has a setting. */
+  threads?: number;
   config?: ConfigRecord;
   /** Level 0 (clean) first, then the noise levels. */
   levels: PairedLevelResult[];

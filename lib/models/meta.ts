@@ -15,6 +15,8 @@ export interface StudyModelMeta {
   bestEpoch: number;
   best: { valLoss: number; valAccuracy: number };
   backend: string;
+  /** Compute threads of the backend (oneDNN's/XNNPACK's), where it has a setting. */
+  threads?: number;
   gitCommit: string | null;
   datasetSha256: string;
   wallSeconds: number;

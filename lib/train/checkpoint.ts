@@ -41,7 +41,7 @@ export interface EpochLog {
   lr: number;
   seconds: number;
   backend: string;
-  /** XNNPACK threads on wasm (absent before they were configurable: one). Speed only. */
+  /** Compute threads (oneDNN's or XNNPACK's; absent before they were configurable: one). Speed only. */
   threads?: number;
 }
 

@@ -12,7 +12,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { DETERMINISM, setupBackend, wasmThreadsInUse, type ConcreteBackend } from '../backend';
+import { backendThreads, DETERMINISM, setupBackend, type ConcreteBackend } from '../backend';
 import { loadFer2013 } from '../data/cache';
 import { NUM_CLASSES } from '../data/classes';
 import type { FerDataset } from '../data/dataset';
@@ -362,7 +362,7 @@ export async function train(cfg: TrainConfig, opts: TrainOptions = {}): Promise<
       lr: state.lr,
       seconds,
       backend,
-      ...(backend === 'wasm' ? { threads: wasmThreadsInUse() } : {}),
+      ...(backendThreads(backend) !== undefined ? { threads: backendThreads(backend) } : {}),
     };
     log(epochLine(epoch, cfg.epochs, seconds, entry));
 
@@ -457,6 +457,7 @@ export function studyMeta(
     bestEpoch: b.epoch,
     best: { valLoss: b.valLoss, valAccuracy: b.valAccuracy },
     backend,
+    ...(backendThreads(backend) !== undefined ? { threads: backendThreads(backend) } : {}),
     gitCommit: gitCommit(),
     datasetSha256: state.datasetSha256,
     // Training time summed over sessions (a resumed run counts the epochs it inherited).

@@ -4,9 +4,10 @@ import { parseArgs, type Command } from '../registry';
 const USAGE = `usage:
   fer backends [--json]
       Probe every tfjs backend in the order '--backend auto' tries them (tfjs-node-gpu,
-      tfjs-node, webgpu, wasm, cpu) and print each as available or unavailable with the reason,
-      plus whether it is deterministic for a fixed seed. Every command that computes accepts
-      --backend <auto|tfjs-node-gpu|tfjs-node|webgpu|wasm|cpu> (default: $FER_BACKEND or auto).`;
+      tfjs-node, webgpu, onednn, wasm, cpu) and print each as available or unavailable with the reason,
+      plus whether it is deterministic for a fixed seed (onednn: the oneDNN version and the
+      implementation its convolutions dispatch to, e.g. jit:avx512_core). Every command that computes accepts
+      --backend <auto|tfjs-node-gpu|tfjs-node|webgpu|onednn|wasm|cpu> (default: $FER_BACKEND or auto).`;
 
 export const backendsCommand: Command = {
   name: 'backends',
