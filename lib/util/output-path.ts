@@ -7,6 +7,7 @@
  * `--out .` can never replace a folder or file that fer did not create.
  */
 import * as fs from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import * as path from 'node:path';
 import { cleanStaleTemps } from './atomic';
 import { FerError } from './errors';
@@ -80,8 +81,13 @@ export function assertCreatable(p: string): void {
       try {
         fs.accessSync(dir, fs.constants.W_OK | fs.constants.X_OK);
         // access() passes for root even where writes fail (read-only mounts it does catch):
-        // create and remove a probe under the project's temp pattern to be sure.
-        const probe = path.join(dir, `.tmp-${path.basename(p)}-${process.pid}-${Date.now()}`);
+        // create and remove a probe under the project's temp pattern to be sure. Its name must
+        // not be a temp name an atomic write of this process may be using in the same
+        // millisecond (that gave EEXIST, read as "not writable"), hence the random part.
+        const probe = path.join(
+          dir,
+          `.tmp-${path.basename(p)}-${process.pid}-${Date.now()}-probe${randomBytes(4).toString('hex')}`,
+        );
         fs.mkdirSync(probe);
         fs.rmdirSync(probe);
       } catch (e) {
