@@ -7,7 +7,7 @@ import { parseFer2013Csv, type FerDataset } from '../lib/data';
 import { makeSplit } from '../lib/data/split';
 import { calibrationRowsFor } from '../lib/eval/evaluate';
 import { formatEval } from '../lib/eval/format';
-import { runCompare, runEval } from '../lib/eval/run';
+import { runCompare, runEval, variantSuffix } from '../lib/eval/run';
 import type { CompareResult, EvalResult } from '../lib/eval/types';
 import { saveStudyModel } from '../lib/train';
 import { syntheticFer, writeFerCsv } from '../lib/train/synthetic';
@@ -160,5 +160,16 @@ describe('fer eval / fer compare on saved tiny models', function () {
     );
     assert.equal(missing.code, 1);
     assert.match(missing.err, /nope: no such model folder/);
+  });
+});
+
+describe('fer eval: result names say how a run differs from the full evaluation', () => {
+  it('names the de-leaked test set, BatchNorm re-estimation, subsets and seeds', () => {
+    assert.equal(variantSuffix({}), '');
+    assert.equal(variantSuffix({ dropLeakedTest: true }), '-deleaked');
+    assert.equal(variantSuffix({ dropLeakedTest: true, noiseSeeds: 2 }), '-deleaked-seeds2');
+    assert.equal(variantSuffix({ limit: 2000, noise: 'none' }), '-limit2000-clean');
+    assert.equal(variantSuffix({ recalibrateBn: 4000 }), '');
+    assert.equal(variantSuffix({ recalibrateBn: 1000 }), '-n1000');
   });
 });

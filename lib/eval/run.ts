@@ -57,6 +57,7 @@ export interface EvalVariant {
   bootstrapResamples?: number;
   timing?: boolean;
   recalibrateBn?: number;
+  dropLeakedTest?: boolean;
 }
 
 /**
@@ -65,6 +66,7 @@ export interface EvalVariant {
  */
 export function variantSuffix(v: EvalVariant): string {
   const p: string[] = [];
+  if (v.dropLeakedTest) p.push('deleaked');
   if (v.recalibrateBn !== undefined && v.recalibrateBn !== RECALIBRATE_BN_IMAGES)
     p.push(`n${v.recalibrateBn}`);
   if (v.limit !== undefined && v.limit > 0) p.push(`limit${v.limit}`);

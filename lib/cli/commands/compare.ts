@@ -6,12 +6,14 @@ import { flagChoice, flagInt, flagString, parseArgs, type Command } from '../reg
 
 const USAGE = `usage:
   fer compare <dirA> <dirB> [--noise paper|none] [--noise-seeds K] [--limit N] [--batch-size N]
-              [--backend NAME] [--csv FILE] [--cache-dir DIR] [--out FILE] [--json]
+              [--drop-leaked-test] [--backend NAME] [--csv FILE] [--cache-dir DIR] [--out FILE]
+              [--json]
       McNemar's exact test of model A vs model B on the same test images (both models must
       share the dataset and split), clean and at each of the paper's noise levels with the
       same noise for both (one test per noise seed, K default 3). Writes
       results/compare-<a>-<b>.json (or --out; <a>, <b> and a suffix for --limit, --noise and
-      --noise-seeds name the run as fer eval does) and prints a table (the JSON with --json).`;
+      --noise-seeds name the run as fer eval does) and prints a table (the JSON with --json).
+      --drop-leaked-test compares on the de-leaked test set (as fer eval).`;
 
 export const compareCommand: Command = {
   name: 'compare',
@@ -20,7 +22,7 @@ export const compareCommand: Command = {
   async run(argv) {
     const args = parseArgs(argv, {
       values: ['noise', 'noise-seeds', 'limit', 'batch-size', 'backend', 'csv', 'cache-dir', 'out'],
-      booleans: ['json'],
+      booleans: ['json', 'drop-leaked-test'],
       maxPositional: 2,
     });
     if (args.positional.length !== 2)
@@ -32,6 +34,7 @@ export const compareCommand: Command = {
       noiseSeeds: flagInt(args, 'noise-seeds', 1, MAX_NOISE_SEEDS),
       limit: flagInt(args, 'limit', 0, MAX_IMAGES),
       batchSize: flagInt(args, 'batch-size', 1, MAX_BATCH),
+      dropLeakedTest: args.flags.has('drop-leaked-test') || undefined,
     };
     const { backendOption, setupBackend } = await import('../../backend');
     const backend = backendOption(flagString(args, 'backend'));

@@ -6,7 +6,8 @@ import { flagChoice, flagInt, flagString, parseArgs, type Command } from '../reg
 
 const USAGE = `usage:
   fer eval --model <dir> [--noise paper|none] [--noise-seeds K] [--limit N] [--bootstrap N]
-           [--no-timing] [--recalibrate-bn N] [--batch-size N] [--backend NAME] [--csv FILE]
+           [--no-timing] [--recalibrate-bn N] [--drop-leaked-test] [--batch-size N]
+           [--backend NAME] [--csv FILE]
            [--cache-dir DIR] [--out FILE] [--json]
       Evaluate the model saved in <dir> (model.json + meta.json) on the test split it was
       trained with (recreated from meta.json): Table 1 under macro, weighted, micro and Keras
@@ -19,6 +20,8 @@ const USAGE = `usage:
       on N of the model's training images (dropout off; not the paper's recipe, which keeps the
       statistics from training) and writes eval-bn-recalibrated.json instead, beside eval.json
       (for N = 4000, the README's recipe; eval-bn-recalibrated-n<N>.json for another N).
+      --drop-leaked-test evaluates on the de-leaked test set: the test rows whose exact pixels
+      also occur in the model's train or val rows are dropped (eval-deleaked.json).
       Writes results/<model>/eval.json (or --out) with meta.json embedded, and prints
       readable tables (the JSON instead with --json). <model> names the folder: models/<x> and
       runs/<x> give <x>, models/quick/cnn gives quick-cnn. A run that differs from the full
@@ -48,7 +51,7 @@ export const evalCommand: Command = {
         'out',
         'recalibrate-bn',
       ],
-      booleans: ['json', 'no-timing'],
+      booleans: ['json', 'no-timing', 'drop-leaked-test'],
       maxPositional: 1,
     });
     const flagged = flagString(args, 'model');
@@ -67,6 +70,7 @@ export const evalCommand: Command = {
       bootstrapResamples: flagInt(args, 'bootstrap', 0, MAX_BOOTSTRAP),
       batchSize: flagInt(args, 'batch-size', 1, MAX_BATCH),
       recalibrateBn: flagInt(args, 'recalibrate-bn', 1, MAX_IMAGES),
+      dropLeakedTest: args.flags.has('drop-leaked-test') || undefined,
     };
     const timing = !args.flags.has('no-timing');
     const { backendOption } = await import('../../backend');
