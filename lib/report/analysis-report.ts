@@ -355,11 +355,23 @@ export function perClassBlocks(r: ResultsByModel): Block[] {
 export interface SensitivityResults {
   deleaked: Partial<Record<ModelName, EvalResult>>;
   bnRecalibrated: Partial<Record<ModelName, EvalResult>>;
+  /** The paired comparisons of the same variants (compare-<cnn>-<cnn-lstm>-<variant>.json). */
+  compare?: { deleaked?: CompareResult; bnRecalibrated?: CompareResult };
 }
 
 /** results/<model>/eval-deleaked.json and eval-bn-recalibrated.json, where they exist. */
 export function loadSensitivity(dir: string, evals: EvalResult[]): SensitivityResults {
-  const out: SensitivityResults = { deleaked: {}, bnRecalibrated: {} };
+  const out: SensitivityResults = { deleaked: {}, bnRecalibrated: {}, compare: {} };
+  const key = (m: ModelName) => evals.find((e) => e.model.meta.architecture === m)?.model.name;
+  const [a, b] = [key('cnn'), key('cnn-lstm')];
+  if (a && b && out.compare)
+    for (const [k, suffix] of [
+      ['deleaked', 'deleaked'],
+      ['bnRecalibrated', 'bn-recalibrated'],
+    ] as const) {
+      const file = path.join(dir, `compare-${a}-${b}-${suffix}.json`);
+      if (fs.existsSync(file)) out.compare[k] = readJsonFile<CompareResult>(file);
+    }
   for (const e of evals) {
     const m = e.model.meta.architecture;
     if (!isPaperModel(m)) continue;
@@ -420,7 +432,7 @@ export function sensitivityBlocks(
     blocks.push(
       p(
         `Not in the results yet: ${missing.join('; ')}. ` +
-          'They come from `fer eval --model models/<m> --drop-leaked-test --out results/<m>/eval-deleaked.json` and `fer eval --model models/<m> --recalibrate-bn 4000` (the whole noise sweep, not `--noise none`).',
+          'Notebook 04 computes them (`evaluateSensitivity` in lib/study); for one model, `fer eval --model models/<m> --drop-leaked-test` and `fer eval --model models/<m> --recalibrate-bn 4000`.',
       ),
     );
   return blocks;

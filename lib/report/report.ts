@@ -56,6 +56,7 @@ import {
   robustnessFigures,
   type RobustnessInputs,
 } from './robustness-report';
+import { sensitivityVerdictBlocks } from './sensitivity-report';
 import type { Row } from './tables';
 import { ci, pct, pval } from './format';
 import { asPaperModel, isPaperModel } from '../models/designs';
@@ -725,6 +726,7 @@ export function reportBlocks(inputs: ReportInputs, figures: ReportFigure[]): Blo
   if (band) {
     B.push(h(2, 'Sensitivity checks'));
     B.push(...sensitivityBlocks(r, inputs.sensitivity ?? null, band.band));
+    B.push(...sensitivityVerdictBlocks(r, inputs.sensitivity ?? null, t4Def, claims));
   }
 
   // ---------------------------------------------------------------- Table 5

@@ -16,7 +16,9 @@ import { loadFer2013 } from '../data';
 import type { FerDataset } from '../data';
 import type { ConfigRecord } from '../config';
 import { REPO_ROOT, type ProfileName, type StudyEnv } from '../env';
+import { recalibrateBatchNorm } from '../eval/bn-recalibrate';
 import {
+  calibrationRowsFor,
   compareResultFromRuns,
   evalResultFromPredictions,
   levelsFor,
@@ -221,6 +223,22 @@ export function describeBudget(b: EvalBudget, nTest: number, nTestFull: number):
 
 // ---------------------------------------------------------------- one evaluation pass
 
+/**
+ * A sensitivity variant of the evaluation: the same trained models on the de-leaked test set
+ * (test rows whose exact pixels also occur in train or val dropped), or with BatchNorm's
+ * moving statistics re-estimated on training images before predicting.
+ */
+export interface StudyVariant {
+  dropLeakedTest?: boolean;
+  /** Training images to re-estimate BatchNorm statistics on. */
+  recalibrateBn?: number;
+}
+
+/** The file-name suffix of a variant's results: '' | '-deleaked' | '-bn-recalibrated'. */
+export function studyVariantSuffix(v: StudyVariant = {}): string {
+  return `${v.dropLeakedTest ? '-deleaked' : ''}${v.recalibrateBn !== undefined ? '-bn-recalibrated' : ''}`;
+}
+
 export interface StudyEvaluation {
   evals: Record<ModelName, EvalResult>;
   compare: CompareResult;
@@ -255,9 +273,12 @@ export async function evaluateStudy(
     progress?: (model: ModelName, r: RunProgress) => void;
     /** The study config, recorded in every result. */
     config?: ConfigRecord;
+    /** A sensitivity variant; its results are filed under `studyVariantSuffix(variant)`. */
+    variant?: StudyVariant;
     log?: (s: string) => void;
   },
 ): Promise<StudyEvaluation> {
+  const variant = opts.variant ?? {};
   const log = opts.log ?? ((): void => undefined);
   const loaded = [] as {
     name: ModelName;
@@ -279,8 +300,17 @@ export async function evaluateStudy(
         `the models were tested on different splits (${splitOf(a.meta)} vs ${splitOf(b.meta)}); a paired test needs the same images`,
       );
     const ds = opts.ds ?? (await loadFer2013({ csv: opts.csv, log }));
-    const { indices, info } = testIndicesFor(ds, a.meta, opts.budget.limit ?? undefined);
+    const { indices, info } = testIndicesFor(ds, a.meta, opts.budget.limit ?? undefined, variant);
     testIndicesFor(ds, b.meta); // the dataset check for the hybrid
+    const recal = {} as Record<ModelName, NonNullable<EvalResult['bnRecalibration']>>;
+    if (variant.recalibrateBn !== undefined)
+      for (const m of loaded) {
+        log(
+          `${m.name}: re-estimating BatchNorm statistics on ${variant.recalibrateBn} training images`,
+        );
+        const rows = calibrationRowsFor(ds, m.meta, variant.recalibrateBn);
+        recal[m.name] = recalibrateBatchNorm(m.model, ds, rows);
+      }
     const yTrue = Int32Array.from(indices, (i) => ds.labels[i]);
     const evalOpts: EvalOptions = {
       noise: 'paper',
@@ -293,7 +323,11 @@ export async function evaluateStudy(
       levels: levelsFor(evalOpts),
       seeds: seedsFor(evalOpts),
       batchSize: opts.batchSize,
-      cacheRoot: opts.cache === false ? null : path.join(opts.resultsDir, '.pred-cache'),
+      // Re-estimated statistics are not in the weight files that key the cache.
+      cacheRoot:
+        opts.cache === false || variant.recalibrateBn !== undefined
+          ? null
+          : path.join(opts.resultsDir, '.pred-cache'),
     };
     const evals = {} as Record<ModelName, EvalResult>;
     const runs = {} as Record<ModelName, PredictionRun[]>;
@@ -316,25 +350,67 @@ export async function evaluateStudy(
         config: opts.config,
         log: (s) => log(`${m.name}: ${s}`),
       });
+      if (recal[m.name]) evals[m.name].bnRecalibration = recal[m.name];
     }
-    const compare = compareResultFromRuns(
-      { dir: a.dir, meta: a.meta, runs: runs[a.name] },
-      { dir: b.dir, meta: b.meta, runs: runs[b.name] },
-      info,
-      yTrue,
-      { bootstrapResamples: opts.budget.bootstrapResamples, config: opts.config },
-    );
+    const compare: CompareResult = {
+      ...compareResultFromRuns(
+        { dir: a.dir, meta: a.meta, runs: runs[a.name] },
+        { dir: b.dir, meta: b.meta, runs: runs[b.name] },
+        info,
+        yTrue,
+        { bootstrapResamples: opts.budget.bootstrapResamples, config: opts.config },
+      ),
+      ...(variant.recalibrateBn !== undefined
+        ? { bnRecalibration: { a: recal[a.name], b: recal[b.name] } }
+        : {}),
+    };
+    const suffix = studyVariantSuffix(variant);
     const files: string[] = [];
     for (const m of loaded) {
-      const f = path.join(opts.resultsDir, evals[m.name].model.name, 'eval.json');
+      const f = path.join(opts.resultsDir, evals[m.name].model.name, `eval${suffix}.json`);
       writeJsonAtomic(f, evals[m.name]);
       files.push(f);
     }
-    const cf = path.join(opts.resultsDir, `compare-${compare.a.name}-${compare.b.name}.json`);
+    const cf = path.join(
+      opts.resultsDir,
+      `compare-${compare.a.name}-${compare.b.name}${suffix}.json`,
+    );
     writeJsonAtomic(cf, compare);
     files.push(cf);
     return { evals, compare, files, predictSeconds };
   } finally {
     for (const m of loaded) m.model.dispose();
   }
+}
+
+// ---------------------------------------------------------------- sensitivity checks
+
+/** The sensitivity checks of the report, each a variant of the one evaluation pass. */
+export const SENSITIVITY_VARIANTS: readonly { what: string; variant: StudyVariant }[] = [
+  { what: 'the de-leaked test set', variant: { dropLeakedTest: true } },
+  {
+    what: 'BatchNorm statistics re-estimated on 4,000 training images',
+    variant: { recalibrateBn: 4000 },
+  },
+];
+
+/**
+ * The same trained models under every sensitivity check: all tables and the paired tests on
+ * the de-leaked test set, and the whole noise sweep with BatchNorm's statistics re-estimated.
+ * Same budget and noise seeds as the main evaluation, no timing. Writes
+ * `<resultsDir>/<model>/eval-deleaked.json`, `eval-bn-recalibrated.json` and the matching
+ * `compare-<cnn>-<cnn-lstm>-deleaked.json` / `-bn-recalibrated.json`.
+ */
+export async function evaluateSensitivity(
+  dirs: Record<ModelName, string>,
+  opts: Omit<Parameters<typeof evaluateStudy>[1], 'variant' | 'timing'>,
+): Promise<StudyEvaluation[]> {
+  const log = opts.log ?? ((): void => undefined);
+  const ds = opts.ds ?? (await loadFer2013({ csv: opts.csv, log }));
+  const out: StudyEvaluation[] = [];
+  for (const v of SENSITIVITY_VARIANTS) {
+    log(`sensitivity: ${v.what}`);
+    out.push(await evaluateStudy(dirs, { ...opts, ds, timing: false, variant: v.variant }));
+  }
+  return out;
 }
