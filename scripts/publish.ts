@@ -11,6 +11,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { flagString, parseArgs } from '../lib/cli/registry';
 import { REPO_ROOT, portablePath } from '../lib/env';
+import { currentReadmeBlock, readmeBlockFor, replaceReadmeBlock } from '../lib/report/readme';
 import { writeFileAtomic } from '../lib/util/atomic';
 import { FerError } from '../lib/util/errors';
 
@@ -40,6 +41,19 @@ export function publishPlan(runDir: string, root = REPO_ROOT): [string, string][
     }
   }
   return plan;
+}
+
+/**
+ * Rewrites the README's results block from the repository's results/ (lib/report/readme.ts);
+ * true when it changed. Only the study of the paper profile is the README's.
+ */
+export function publishReadme(root = REPO_ROOT): boolean {
+  const file = path.join(root, 'README.md');
+  const readme = fs.readFileSync(file, 'utf8');
+  const block = readmeBlockFor(path.join(root, 'results'));
+  if (currentReadmeBlock(readme) === block) return false;
+  writeFileAtomic(file, replaceReadmeBlock(readme, block));
+  return true;
 }
 
 /** Throws unless every notebook the run executed succeeded. */
@@ -74,6 +88,8 @@ function main(argv: string[]): number {
   console.log(
     `publish: ${plan.length} files ${args.flags.has('dry-run') ? 'would be ' : ''}copied from ${portablePath(runDir)}; review with git status / git diff`,
   );
+  if (!args.flags.has('dry-run') && publishReadme())
+    console.log('publish: README.md results block regenerated from results/');
   return 0;
 }
 
