@@ -6,6 +6,7 @@
 import { EMOTIONS, IMAGE_SIZE, PIXELS_PER_IMAGE } from '../lib/data/classes';
 import { addGaussianNoise } from '../lib/data/noise';
 import type { FacesPayload } from '../lib/serve/faces';
+import type { MeasuredCurve, MeasuredPayload, MeasuredPoint } from '../lib/serve/measured';
 import type { PaperPoint } from '../lib/serve/server';
 import { Rng } from '../lib/util/rng';
 
@@ -34,8 +35,10 @@ export interface PageState {
   renders: number;
   last: { row: number; label: number; sigma: number; probs: Record<ModelKey, number[]> } | null;
   error: string | null;
+  /** Models whose measured curve the accuracy chart draws beside the paper's. */
+  measured: ModelKey[];
 }
-const page: PageState = { backend: '', renders: 0, last: null, error: null };
+const page: PageState = { backend: '', renders: 0, last: null, error: null, measured: [] };
 (window as unknown as { ferPage: PageState }).ferPage = page;
 
 const $ = <T extends HTMLElement>(id: string): T => {
@@ -99,6 +102,39 @@ function nearestPoint(points: PaperPoint[], sigma: number): PaperPoint {
 
 const pct = (v: number, digits = 0): string => `${(v * 100).toFixed(digits)} %`;
 
+/** What a measured curve is of, for the legend: "paper-scale models, training seed 1, …". */
+function measuredLabel(c: MeasuredCurve): string {
+  const scale = c.profile === 'paper' ? 'paper-scale models' : `${c.profile}-profile models`;
+  return `${scale}, training seed ${c.seed}, ${c.nTest.toLocaleString('en')} test images`;
+}
+
+const pointAt = (c: MeasuredCurve | undefined, level: number): MeasuredPoint | undefined =>
+  c?.points.find((p) => Math.abs(p.level - level) < 1e-9);
+
+/** Our curves, or none with a note: the chart must work without them. */
+async function loadMeasured(): Promise<{ curves: MeasuredPayload['curves']; note: string }> {
+  let payload: MeasuredPayload;
+  try {
+    payload = await getJson<MeasuredPayload>('/api/measured.json');
+  } catch (e) {
+    return {
+      curves: {},
+      note: `Our measured curves could not be loaded (${(e as Error).message}); the chart shows the paper's only.`,
+    };
+  }
+  const gone = MODELS.filter((m) => !payload.curves[m]);
+  const why = payload.missing.map((x) => `${x.source}: ${x.reason}`).join('; ');
+  const only =
+    gone.length === MODELS.length ? "the paper's numbers only" : "only the paper's for it";
+  return {
+    curves: payload.curves,
+    note:
+      gone.length === 0
+        ? ''
+        : `No measured curve for ${gone.map((m) => LABEL[m]).join(' and ')}${why ? ` (${why})` : ''}: the chart shows ${only}.`,
+  };
+}
+
 async function main(): Promise<void> {
   const [facesJson, paperJson, modelsJson] = await Promise.all([
     getJson<FacesPayload>('/api/faces.json'),
@@ -110,6 +146,11 @@ async function main(): Promise<void> {
       >
     >('/api/models.json'),
   ]);
+  const measured = await loadMeasured();
+  page.measured = MODELS.filter((m) => measured.curves[m]);
+  const note = $('measured-note');
+  note.textContent = measured.note;
+  note.hidden = measured.note === '';
   page.backend = await pickBackend();
   setStatus(`Loading the models on ${page.backend}…`);
   const models = {} as Record<ModelKey, import('@tensorflow/tfjs').LayersModel>;
@@ -194,8 +235,10 @@ async function main(): Promise<void> {
         near.level === 0
           ? 'clean, Table 1'
           : `σ = ${pct(near.level, near.level < 0.01 ? 1 : 0)}, Table 3`;
-      $(`paper-${m}`).innerHTML =
-        `Paper (${where}): <b style="color:${COLOR[m]}">${pct(near.accuracy[m])}</b> accuracy on the test set`;
+      const ours = pointAt(measured.curves[m], near.level);
+      $(`paper-${m}`).innerHTML = ours
+        ? `Accuracy, paper (${where}): <b style="color:${COLOR[m]}">${pct(near.accuracy[m])}</b> · ours: <b style="color:${COLOR[m]}">${pct(ours.mean, 1)}</b>`
+        : `Paper (${where}): <b style="color:${COLOR[m]}">${pct(near.accuracy[m])}</b> accuracy on the test set`;
     }
     await drawPaper(points, sigma, near);
     page.last = { row: face.row, label: face.label, sigma, probs };
@@ -274,18 +317,53 @@ async function main(): Promise<void> {
 
   async function drawPaper(pts: PaperPoint[], sigma: number, near: PaperPoint): Promise<void> {
     const xs = pts.map((p) => p.level * 100);
+    const ours = MODELS.flatMap((m) => {
+      const c = measured.curves[m];
+      return c ? [{ m, c }] : [];
+    });
     await Plotly.react(
       $('chart-paper'),
       [
+        // The paper's published numbers: dashed, open squares; ours: solid, filled circles.
         ...MODELS.map((m) => ({
           type: 'scatter',
           mode: 'lines+markers',
-          name: `${LABEL[m]} (paper)`,
+          name: LABEL[m],
+          legendgroup: 'paper',
+          legendgrouptitle: { text: 'paper (Tables 1 and 3):' },
           x: xs,
           y: pts.map((p) => p.accuracy[m]),
-          line: { color: COLOR[m], width: 2 },
+          line: { color: COLOR[m], width: 1.5, dash: 'dash' },
+          marker: { size: 7, symbol: 'square-open', line: { width: 1.5 } },
+          hovertemplate: `${LABEL[m]}, paper, σ = %{x} %%: %{y:.0%}<extra></extra>`,
+        })),
+        // Mean over noise draws, error bars spanning the min–max over the draws.
+        ...ours.map(({ m, c }) => ({
+          type: 'scatter',
+          mode: 'lines+markers',
+          name: LABEL[m],
+          // One legend group per description, so two curves of the same run share one title.
+          legendgroup: `ours ${measuredLabel(c)}`,
+          legendgrouptitle: { text: `ours (${measuredLabel(c)}):` },
+          x: c.points.map((p) => p.level * 100),
+          y: c.points.map((p) => p.mean),
+          customdata: c.points.map((p) =>
+            p.level === 0
+              ? 'clean images'
+              : `min–max ${pct(p.min, 1)} to ${pct(p.max, 1)} over ${p.draws} noise draws`,
+          ),
+          error_y: {
+            type: 'data',
+            symmetric: false,
+            array: c.points.map((p) => p.max - p.mean),
+            arrayminus: c.points.map((p) => p.mean - p.min),
+            color: COLOR[m],
+            thickness: 1.5,
+            width: 4,
+          },
+          line: { color: COLOR[m], width: 2.5 },
           marker: { size: 6 },
-          hovertemplate: `${LABEL[m]}, σ = %{x} %%: %{y:.0%}<extra></extra>`,
+          hovertemplate: `${LABEL[m]}, ours, σ = %{x} %%: %{y:.1%} (%{customdata})<extra></extra>`,
         })),
         ...MODELS.map((m) => ({
           type: 'scatter',
@@ -299,11 +377,14 @@ async function main(): Promise<void> {
       ],
       {
         title: {
-          text: 'Paper: test accuracy vs. noise (Tables 1 and 3)',
+          text:
+            ours.length > 0
+              ? 'Test accuracy vs. noise: the paper (Tables 1 and 3, dashed) and ours (measured, solid)'
+              : 'Paper: test accuracy vs. noise (Tables 1 and 3)',
           font: { ...FONT, size: 14 },
         },
         font: FONT,
-        margin: { l: 48, r: 12, t: 36, b: 40 },
+        margin: { l: 48, r: 12, t: 36, b: 112 },
         xaxis: {
           title: { text: 'noise σ (% of pixel range)' },
           range: [-0.8, 31],
@@ -315,7 +396,8 @@ async function main(): Promise<void> {
           title: { text: 'accuracy' },
           gridcolor: '#eef0f4',
         },
-        legend: { x: 1, xanchor: 'right', y: 1 },
+        // At the figure's foot, one titled group per source: ours carry long descriptions.
+        legend: { orientation: 'h', x: 0, y: 0, yref: 'container', yanchor: 'bottom' },
         shapes: [
           {
             type: 'line',

@@ -1,5 +1,6 @@
-/** The teaching page's server (`fer serve`): web/ plus the models, test faces and paper numbers. */
+/** The teaching page's server (`fer serve`): web/, models, test faces, paper and our curves. */
 export * from './server';
 export * from './faces';
 export * from './models';
+export * from './measured';
 export { bundleClient, WEB_ROOT } from './bundle';

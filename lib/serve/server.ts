@@ -1,7 +1,7 @@
 /**
  * `fer serve`: a small node:http server for the teaching page. It serves a fixed whitelist of
  * exact URL paths (page files, the two model folders' listed files, a few node_modules assets,
- * three JSON endpoints) and nothing else, so no request can reach another file on disk.
+ * four JSON endpoints) and nothing else, so no request can reach another file on disk.
  */
 import * as fs from 'node:fs';
 import * as http from 'node:http';
@@ -18,6 +18,7 @@ import { FerError } from '../util/errors';
 import { osErrorToFerError } from '../util/os-error';
 import { bundleClient, WEB_ROOT } from './bundle';
 import { facesPayload, selectTestFaces, testRowsFor, type TestFaces } from './faces';
+import { defaultResultsDir, loadMeasuredCurves } from './measured';
 import { loadServedModel, resolveModelDirs, type ServedModel } from './models';
 
 export interface ServeOptions {
@@ -34,6 +35,8 @@ export interface ServeOptions {
   csv?: string;
   /** Test faces per class (default 20). */
   perClass?: number;
+  /** Folder with cnn/eval.json and cnn-lstm/eval.json (default $FER_RESULTS_DIR, else results/). */
+  resultsDir?: string;
   log?: (s: string) => void;
 }
 
@@ -254,6 +257,10 @@ export async function startServer(opts: ServeOptions = {}): Promise<RunningServe
       );
   routes.set('/api/faces.json', json(facesPayload(faces)));
   routes.set('/api/paper.json', json({ source: 'lib/eval/paper.ts', points: paperPoints() }));
+  const measured = loadMeasuredCurves(opts.resultsDir ?? defaultResultsDir());
+  for (const m of measured.missing)
+    opts.log?.(`serve: no measured curve for ${m.model} (${m.source}: ${m.reason})`);
+  routes.set('/api/measured.json', json(withoutAbsolutePaths(measured)));
   routes.set(
     '/api/models.json',
     json(
