@@ -2,6 +2,7 @@
 import type * as tf from '@tensorflow/tfjs';
 import { buildDesign, type DesignName, parseDesignName } from './designs';
 import type { ModelOptions } from './options';
+import { registerUnpackGradient } from './unpack-grad';
 
 export { buildCnn, PAPER_CNN_PARAMS, CNN_CONV_BLOCKS, CNN_DENSE_UNITS } from './cnn';
 export {
@@ -53,6 +54,7 @@ export function parseModelName(name: string): DesignName {
 
 /** Builds any design by name ('cnn', 'cnn-lstm', or another entry of DESIGNS). */
 export function buildModel(name: DesignName, opts: ModelOptions = {}): tf.LayersModel {
+  registerUnpackGradient();
   return buildDesign(name, opts);
 }
 export { enumerateHybrids, type HybridVariant } from './hybrid-search';

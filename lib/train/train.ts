@@ -19,6 +19,7 @@ import type { FerDataset } from '../data/dataset';
 import { makeSplit, stratifiedSubset } from '../data/split';
 import { imagesToTensor, labelsOf, oneHot } from '../data/tensor';
 import { buildModel, flopsPerImage, paramCounts, reseedDropout } from '../models';
+import { registerUnpackGradient } from '../models/unpack-grad';
 import { portablePath } from '../env';
 import { FerError } from '../util/errors';
 import { Rng } from '../util/rng';
@@ -171,6 +172,7 @@ export async function train(cfg: TrainConfig, opts: TrainOptions = {}): Promise<
   const rows = trainValRows(ds, cfg);
 
   const model = modelFor(cfg);
+  registerUnpackGradient(); // again: a data-frame import since may have replaced it
   const optimizer = tf.train.adam(cfg.learningRate);
   model.compile({ optimizer, loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
 
