@@ -69,7 +69,7 @@ export const TF_BACKEND: Record<ConcreteBackend, string> = {
   cpu: 'cpu',
 };
 
-/** Tested in test/backend-onednn-train.test.ts; see docs/backends.md. */
+/** Tested in test/integration/backend-onednn-train.test.ts; see docs/backends.md. */
 const ONEDNN_DETERMINISM =
   'deterministic for a fixed thread count (oneDNN and the native reductions split work ' +
   'statically over the threads, and sums are combined in a fixed order); 1 and 2 threads gave ' +

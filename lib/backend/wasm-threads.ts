@@ -16,7 +16,7 @@
  *
  * XNNPACK divides a convolution or matrix product by output tiles, so every output element is
  * still summed by one thread in one order: results are bit-identical for any thread count
- * (test/backend-threads.test.ts trains with 1 and 2 threads and compares the weights).
+ * (test/integration/backend-threads.test.ts trains with 1 and 2 threads and compares the weights).
  */
 import * as fs from 'node:fs';
 import { createRequire } from 'node:module';

@@ -1,6 +1,6 @@
 /**
  * What a finished paper-scale model must score, checked on an evaluation's Tables 3/4.
- * `test/paper-ranges.test.ts` runs these checks in CI on a fixed 2,000-image test subset;
+ * `test/integration/paper-ranges.test.ts` runs these checks in CI on a fixed 2,000-image test subset;
  * notebook 05 runs them on the whole test set when it evaluates the paper-profile models.
  * The ranges are for the `paper` profile only: the quick models are not expected to meet them.
  */

@@ -143,7 +143,7 @@ showMarkdown(renderMarkdown(sensitivityVerdictBlocks(r, sens, f1Def, claimVerdic
 // before it finished), the hybrid in a range set from its own measurement (0.599 on the CI
 // subset, ± 0.04), accuracy falling from clean to σ = 8 %, and weighted F1 below 0.35 at 30 %
 // (`lib/eval/expected-ranges.ts` says why each). CI checks them on 2,000 test images
-// (`test/paper-ranges.test.ts`); here they are applied to every image this notebook evaluated.
+// (`test/integration/paper-ranges.test.ts`); here they are applied to every image this notebook evaluated.
 
 // %%
 import { checkExpectedRanges } from './.lib/eval/expected-ranges';

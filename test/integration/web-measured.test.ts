@@ -13,7 +13,7 @@ import { CHROMIUM_ARGS, chromiumPath } from '../../lib/report/export';
 import { loadMeasuredCurves, startServer, type RunningServer } from '../../lib/serve';
 import type { ModelName } from '../../lib/models/meta';
 import type { PageState } from '../../web/app';
-import { saveTinyModels, syntheticFaces } from '../web-fixtures';
+import { saveTinyModels, syntheticFaces } from '../fixtures/web-fixtures';
 
 const CHROMIUM = chromiumPath() ?? '/usr/bin/chromium';
 const RESULTS = path.resolve(__dirname, '..', '..', 'results');

@@ -7,7 +7,7 @@ import {
   sensitivityVerdictRows,
 } from '../../lib/report/sensitivity-report';
 import { SENSITIVITY_VARIANTS, studyVariantSuffix } from '../../lib/study';
-import { syntheticStudy } from '../report-fixtures';
+import { syntheticStudy } from '../fixtures/report-fixtures';
 
 describe('report: claim verdicts under the sensitivity checks', () => {
   const study = syntheticStudy(300);

@@ -8,7 +8,7 @@
  * Each kernel handles float32 NHWC tensors with geometry it can express and delegates every other
  * case (NCHW, other dtypes, prelu activations, ceil rounding that leaves an inconsistent output
  * size, general broadcasts) to the wasm kernel it replaces, so the kernel semantics stay tfjs's
- * (checked against the cpu backend in test/backend-onednn.test.ts).
+ * (checked against the cpu backend in test/unit/backend-onednn.test.ts).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
