@@ -36,7 +36,7 @@ export default {
     reduceLrFactor: 0.5,
     minLr: 1e-6,
   },
-  eval: { limit: 2000, noiseSeeds: 2, bootstrapResamples: 1000 },
+  eval: { limit: 2000, noiseSeeds: 2, bootstrapResamples: 1000, timingRounds: 6 },
   trainings: [
     { model: 'cnn', seed: 1 },
     { model: 'cnn-lstm', seed: 1 },

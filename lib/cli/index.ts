@@ -8,6 +8,7 @@ import { dynamicsCommand } from './commands/dynamics';
 import { evalCommand } from './commands/eval';
 import { robustnessCommand } from './commands/robustness';
 import { serveCommand } from './commands/serve';
+import { timeCommand } from './commands/time';
 import { trainCommand } from './commands/train';
 import type { Command } from './registry';
 import { runMain } from './run-main';
@@ -21,6 +22,7 @@ const COMMANDS: Command[] = [
   evalCommand,
   robustnessCommand,
   serveCommand,
+  timeCommand,
   trainCommand,
 ];
 

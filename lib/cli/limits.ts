@@ -15,6 +15,8 @@ export const MAX_EPOCHS = 10_000;
 /** Seeds are 32-bit. */
 export const MAX_SEED = 2 ** 32 - 1;
 export const MAX_SEQUENCES = 1_000_000;
+/** Timed rounds per batch size of `fer time`. */
+export const MAX_TIMING_ROUNDS = 10_000;
 
 /** A model folder to read must exist and be a folder (checked before any work). */
 export function assertModelDir(dir: string): void {

@@ -57,6 +57,8 @@ export interface EvalSettings {
   noiseSeeds: number;
   /** Bootstrap resamples of every 95 % CI. */
   bootstrapResamples: number;
+  /** Interleaved rounds of the paired timing (Table 2, claim 2b; `fer time`); 0 = none. */
+  timingRounds: number;
 }
 
 /** One training of the study: a model design and a training seed. */
@@ -101,7 +103,12 @@ const TRAIN_KEYS: readonly (keyof TrainSettings)[] = [
   'reduceLrFactor',
   'minLr',
 ];
-const EVAL_KEYS: readonly (keyof EvalSettings)[] = ['limit', 'noiseSeeds', 'bootstrapResamples'];
+const EVAL_KEYS: readonly (keyof EvalSettings)[] = [
+  'limit',
+  'noiseSeeds',
+  'bootstrapResamples',
+  'timingRounds',
+];
 const TOP_KEYS: readonly (keyof StudyConfigFile)[] = [
   'description',
   'profile',
@@ -172,6 +179,15 @@ export function validateConfig(file: string, c: unknown): StudyConfigFile {
   )
     throw new FerError(
       `eval.bootstrapResamples must be an integer in 0..100000, got ${bootstrapResamples}`,
+      file,
+    );
+  const { timingRounds } = o.eval;
+  if (
+    !Number.isInteger(timingRounds) ||
+    (timingRounds !== 0 && (timingRounds < 6 || timingRounds > 1000))
+  )
+    throw new FerError(
+      `eval.timingRounds must be 0 (no paired timing) or an integer in 6..1000 (a 95 % CI of a median needs 6), got ${timingRounds}`,
       file,
     );
   if (!Array.isArray(o.trainings) || o.trainings.length === 0)

@@ -37,7 +37,8 @@ export function dirSizeBytes(dir: string): number | null {
   return total;
 }
 
-function randomInput(model: tf.LayersModel, batch: number, rng: Rng): tf.Tensor {
+/** `batch` uniform random images shaped for the model's input. */
+export function randomInput(model: tf.LayersModel, batch: number, rng: Rng): tf.Tensor {
   const shape = model.inputs[0].shape.slice(1).map((d) => d ?? 1);
   const size = shape.reduce((a, b) => a * b, 1) * batch;
   return tf.tensor(
@@ -46,10 +47,17 @@ function randomInput(model: tf.LayersModel, batch: number, rng: Rng): tf.Tensor 
   );
 }
 
-/** Wall time of one predict including reading the result back (what a user waits for). */
-async function timeOnce(model: tf.LayersModel, x: tf.Tensor): Promise<number> {
+/**
+ * Wall time of one predict including reading the result back (what a user waits for). Without
+ * `batchSize`, tfjs's predict splits `x` into chunks of 32; pass x's length for one real batch.
+ */
+export async function timeOnce(
+  model: tf.LayersModel,
+  x: tf.Tensor,
+  batchSize?: number,
+): Promise<number> {
   const t0 = performance.now();
-  const y = model.predict(x) as tf.Tensor;
+  const y = model.predict(x, batchSize === undefined ? {} : { batchSize }) as tf.Tensor;
   await y.data();
   const t1 = performance.now();
   y.dispose();
@@ -78,8 +86,9 @@ export async function measureTiming(
   const xb = randomInput(model, batchSize, rng);
   let total = 0;
   try {
-    await timeOnce(model, xb);
-    for (let i = 0; i < throughputRuns; i++) total += await timeOnce(model, xb);
+    // One predict call per batch: tfjs would otherwise split it into chunks of 32.
+    await timeOnce(model, xb, batchSize);
+    for (let i = 0; i < throughputRuns; i++) total += await timeOnce(model, xb, batchSize);
   } finally {
     xb.dispose();
   }

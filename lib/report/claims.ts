@@ -14,7 +14,19 @@
  * - **reproduced by design**: true of our models because we built them to match the paper's
  *   number, so it is not independent evidence.
  */
-import type { Averaging, CompareResult, EvalResult, McNemarResult } from '../eval/types';
+import type {
+  Averaging,
+  CompareResult,
+  ConfidenceInterval,
+  EvalResult,
+  McNemarResult,
+} from '../eval/types';
+import {
+  formatMedianCI,
+  pairedTimingFor,
+  type PairedFrameworkTiming,
+  type PairedTimingResult,
+} from '../eval/paired-timing';
 import type { ModelName } from '../models/meta';
 import type { DynamicsResult } from '../dynamics/experiment';
 import { dynamicsEvidence } from './dynamics-report';
@@ -59,6 +71,62 @@ export interface ClaimVerdict {
 /** Batch-1 speed-up (CNN time / hybrid time) at or above which "about twice as fast" holds. */
 export const SPEEDUP_REPRODUCED = 1.5;
 
+const CLAIM_2B = 'The hybrid processes an image about twice as fast as the CNN (Table 2).';
+
+/** One batch size: the 95 % CI of the hybrid's paired speed-up against SPEEDUP_REPRODUCED. */
+export function speedupVerdict(
+  ratio: ConfidenceInterval,
+): 'reproduced' | 'contradicted' | 'undecided' {
+  if (ratio.lo >= SPEEDUP_REPRODUCED) return 'reproduced';
+  if (ratio.hi < SPEEDUP_REPRODUCED) return 'contradicted';
+  return 'undecided';
+}
+
+/**
+ * Claim 2b over batch sizes. Batch 1 leads (the paper reports time per image and names no
+ * batch size), but another batch size that decides the other way makes it undecided: the
+ * answer would then hang on a setting the paper does not give. Without batch 1, every batch
+ * size must agree.
+ */
+export function pairedSpeedupVerdict(
+  batches: { batchSize: number; ratio: ConfidenceInterval }[],
+): Verdict {
+  if (batches.length === 0) return 'not tested';
+  const one = batches.find((b) => b.batchSize === 1);
+  const rest = batches.filter((b) => b !== one).map((b) => speedupVerdict(b.ratio));
+  if (!one) return rest.every((v) => v === rest[0]) ? rest[0] : 'undecided';
+  const v = speedupVerdict(one.ratio);
+  if (v === 'undecided') return v;
+  return rest.includes(v === 'reproduced' ? 'contradicted' : 'reproduced') ? 'undecided' : v;
+}
+
+/** Claim 2b from `fer time`'s paired timing (A the CNN, B the hybrid; pairedTimingFor). */
+export function claim2bFromPairedTiming(t: PairedTimingResult): ClaimVerdict {
+  const speedups = (x: PairedFrameworkTiming): string =>
+    x.batches.map((b) => `${formatMedianCI(b.ratio)}× at batch ${b.batchSize}`).join(', ');
+  const verdict = pairedSpeedupVerdict(t.tfjs.batches);
+  const [a, b] = t.models;
+  const bound =
+    t.flopRatio === null || a.flopsPerImage === null || b.flopsPerImage === null
+      ? ''
+      : `; the FLOPs (hybrid ${(b.flopsPerImage / 1e6).toFixed(1)} M, CNN ${(a.flopsPerImage / 1e6).toFixed(1)} M per image) bound a compute-bound speed-up at ${f2(t.flopRatio)}×`;
+  let torch: string;
+  if ('unavailable' in t.torch) torch = `; no PyTorch reference (${t.torch.unavailable})`;
+  else {
+    const tv = pairedSpeedupVerdict(t.torch.batches);
+    torch = `; PyTorch ${t.torch.version} on the same machine: ${speedups(t.torch)} (${tv === verdict ? 'the same verdict' : `verdict ${tv}`})`;
+  }
+  return {
+    id: '2b',
+    claim: CLAIM_2B,
+    verdict,
+    evidence:
+      `the hybrid's paired speed-up (CNN time / hybrid time, median over ${t.protocol.rounds} interleaved rounds, 95 % CI) on tfjs ${t.tfjs.backend} with ${t.tfjs.threads ?? t.threadSetting.threads} threads, ${t.machine.cpuModel}: ` +
+      `${speedups(t.tfjs)} (paper 1.87×)${bound}${torch}`,
+    caveat: `one machine and backend (the paper names neither its hardware nor its batch size); "about twice" is read as at least ${SPEEDUP_REPRODUCED}×`,
+  };
+}
+
 function mcnemarAt(c: CompareResult | null, level: number): McNemarResult[] {
   return c?.levels.find((l) => Math.abs(l.level - level) < 1e-9)?.tests ?? [];
 }
@@ -91,7 +159,11 @@ function claim1(cnn: EvalResult, lstm: EvalResult, compare: CompareResult | null
   };
 }
 
-function claim2(cnn: EvalResult, lstm: EvalResult): ClaimVerdict[] {
+function claim2(
+  cnn: EvalResult,
+  lstm: EvalResult,
+  timing: PairedTimingResult | null,
+): ClaimVerdict[] {
   const pc = cnn.table2?.params ?? cnn.model.meta.params;
   const pl = lstm.table2?.params ?? lstm.model.meta.params;
   const params: ClaimVerdict = {
@@ -104,9 +176,11 @@ function claim2(cnn: EvalResult, lstm: EvalResult): ClaimVerdict[] {
     caveat:
       "the paper does not define its hybrid; ours was built to land near the paper's parameter count",
   };
+  const paired = pairedTimingFor(timing, pc, pl);
+  if (paired) return [params, claim2bFromPairedTiming(paired)];
   const tc = cnn.table2?.latencyBatch1.medianMs;
   const tl = lstm.table2?.latencyBatch1.medianMs;
-  const claim = 'The hybrid processes an image about twice as fast as the CNN (Table 2).';
+  const claim = CLAIM_2B;
   if (tc === undefined || tl === undefined || !(tl > 0))
     return [
       params,
@@ -259,6 +333,8 @@ export function claimVerdicts(
   f1Def: Exclude<Averaging, 'keras'>,
   dynamics: DynamicsResult | null = null,
   seedEvals: EvalResult[] | null = null,
+  /** results/timing.json (`fer time`): claim 2b from it when it times the reported pair. */
+  timing: PairedTimingResult | null = null,
 ): ClaimVerdict[] {
   const cnn = r.cnn;
   const lstm = r['cnn-lstm'];
@@ -276,7 +352,7 @@ export function claimVerdicts(
       name: 'clean accuracy',
       hybridBetterIs: 'contradicted',
     }),
-    ...claim2(cnn, lstm),
+    ...claim2(cnn, lstm, timing),
     acrossSeeds(
       claim3(cnn, lstm, compare, f1Def),
       seedEvals,

@@ -47,6 +47,8 @@ import { bestConstantPredictor } from '../eval/collapse';
 import type { Provenance } from './provenance';
 import type { DynamicsResult } from '../dynamics/experiment';
 import { dynamicsBlocks, loadDynamicsResult } from './dynamics-report';
+import { loadPairedTiming, pairedTimingFor, type PairedTimingResult } from '../eval/paired-timing';
+import { pairedTimingBlocks } from './timing-report';
 import { formatLr, meanEpochSeconds, type RunStatus } from '../train/status';
 
 export { claimVerdicts, claimsById, type ClaimVerdict, type Verdict } from './claims';
@@ -80,6 +82,8 @@ export interface ReportInputs {
   paperRun?: RunStatus[] | null;
   /** results/dynamics/table6.json (beyond the paper); the section is left out when null. */
   dynamics?: DynamicsResult | null;
+  /** results/timing.json (`fer time`): Table 2's paired timing and claim 2b, when present. */
+  timing?: PairedTimingResult | null;
   /**
    * Evaluations of unfinished runs' best weights (meta.interim, `fer eval --model
    * models/<m>.checkpoint`): shown only in the paper-scale run section, never in the tables.
@@ -153,6 +157,7 @@ export function loadResults(
     notebookTimes: readJson<NotebookTimes>(path.join(dir, 'notebook-times.json')),
     robustness: loadRobustnessResults(dir),
     dynamics: loadDynamicsResult(dir),
+    timing: loadPairedTiming(dir),
     interim: interim.sort(byArchitecture),
     paperFinished,
     sensitivity: loadSensitivity(dir, evals),
@@ -492,7 +497,14 @@ export function reportBlocks(inputs: ReportInputs, figures: ReportFigure[]): Blo
         `Regenerate everything with \`npm run reproduce\`.`,
     ),
   );
-  const claims = claimVerdicts(r, inputs.compare, t4Def, inputs.dynamics, inputs.seedEvals ?? null);
+  const claims = claimVerdicts(
+    r,
+    inputs.compare,
+    t4Def,
+    inputs.dynamics,
+    inputs.seedEvals ?? null,
+    inputs.timing ?? null,
+  );
   const band =
     r.cnn && r['cnn-lstm'] && r.cnn.table34.levels.length > 1
       ? bandEvidence(r.cnn, r['cnn-lstm'], inputs.compare, t4Def)
@@ -621,6 +633,15 @@ export function reportBlocks(inputs: ReportInputs, figures: ReportFigure[]): Blo
       { digits: 2 },
     ),
   );
+  const paired =
+    r.cnn && r['cnn-lstm']
+      ? pairedTimingFor(
+          inputs.timing,
+          r.cnn.table2?.params ?? r.cnn.model.meta.params,
+          r['cnn-lstm'].table2?.params ?? r['cnn-lstm'].model.meta.params,
+        )
+      : null;
+  if (paired) B.push(...pairedTimingBlocks(paired));
 
   // ---------------------------------------------------------------- Tables 3 and 4
   B.push(h(2, 'Tables 3 and 4 · Gaussian noise'));

@@ -113,11 +113,33 @@ await showFigure(fig2Time(r));
 await showFigure(fig3Params(r));
 
 // %% [markdown]
+// ## Claim 2b · Paired timing
+//
+// One timing per model cannot carry a claim about a speed ratio: the machine's load drifts
+// between the two runs. Here both models are timed in interleaved rounds (A B, B A, …) on the
+// same random images at batch sizes 1, 32 and 256, each call predicting its whole batch, with
+// the median per model, the median of the per-round ratios and distribution-free 95 % CIs
+// (`lib/eval/paired-timing.ts`). The FLOP ratio bounds the speed-up a compute-bound kernel can
+// give, and the same two architectures in PyTorch on the same machine, where it is installed,
+// say whether the ratio is tfjs's or the architectures'. The config sets the rounds
+// (`eval.timingRounds`); `fer time` runs the same protocol alone.
+
+// %%
+import { runPairedTiming, timedBy } from './.lib/eval/paired-timing-run';
+import { pairedTimingBlocks } from './.lib/report/timing-report';
+const timingDirs: [string, string] = [dirs.cnn, dirs['cnn-lstm']];
+const timing = env.config.eval.timingRounds > 0
+  ? await runPairedTiming(timingDirs, { rounds: env.config.eval.timingRounds, warmup: 5, batches: [1, 32, 256], torch: 'auto', out: path.join(env.resultsDir, 'timing.json'), sameProducer: timedBy(timingDirs), log: console.log })
+  : null;
+if (timing) showMarkdown(renderMarkdown(pairedTimingBlocks(timing)));
+else showMarkdown('The config sets `eval.timingRounds` to 0: no paired timing.');
+
+// %% [markdown]
 // ## What we found
 
 // %%
 import { table1Findings, table2Findings } from './.lib/report/findings';
 showMarkdown(table1Findings(r, study.compare, t1Def));
 showMarkdown(table2Findings(r));
-const verdicts = claimVerdicts(r, study.compare, defs.table4.definition as 'weighted' | 'macro');
+const verdicts = claimVerdicts(r, study.compare, defs.table4.definition as 'weighted' | 'macro', null, null, timing);
 showTable(claimsById(verdicts, ['1', '2a', '2b']).map((v) => ({ ...v })), { caption: 'The paper’s claims 1 and 2' });

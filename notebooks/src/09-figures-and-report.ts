@@ -62,4 +62,4 @@ showMarkdown(report.figures.map((f) => `**${f.title}**\n\n![${f.name}](${f.png})
 const loaded = loadResults(env.resultsDir, { profile: env.profile });
 const r = byModel(loaded.evals);
 const defs = chooseDefinitions(r);
-showTable(claimVerdicts(r, loaded.compare, defs.table4.definition as 'weighted' | 'macro', loaded.dynamics, loaded.seedEvals ?? null).map((c) => ({ ...c })));
+showTable(claimVerdicts(r, loaded.compare, defs.table4.definition as 'weighted' | 'macro', loaded.dynamics, loaded.seedEvals ?? null, loaded.timing ?? null).map((c) => ({ ...c })));

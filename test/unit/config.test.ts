@@ -67,6 +67,11 @@ describe('config: one file per run', () => {
         /eval.noiseSeeds must be an integer in 1..100/,
       ],
       [
+        'rounds',
+        `import q from ${quick};\nexport default { ...q, eval: { ...q.eval, timingRounds: 3 } };\n`,
+        /eval.timingRounds must be 0 \(no paired timing\) or an integer in 6..1000/,
+      ],
+      [
         'dup',
         `import q from ${quick};\nexport default { ...q, trainings: [{ model: 'cnn', seed: 2 }, { model: 'cnn', seed: 2 }] };\n`,
         /repeats cnn-s2/,
