@@ -6,7 +6,9 @@ const USAGE = `usage:
   fer serve [--port 8080] [--host 127.0.0.1] [--models <dir>] [--csv FILE] [--per-class N]
       Serves the teaching page (web/) on http://127.0.0.1:8080/: pick a test face, move a noise
       slider from 0 to 30 % and watch both models' class probabilities, computed in the browser
-      with tfjs, beside the paper's Table 3 accuracy at the nearest noise level.
+      with tfjs, beside the paper's Table 3 accuracy at the nearest noise level. The accuracy
+      chart draws the paper's curves and ours, measured in results/<model>/eval.json (the
+      folder FER_RESULTS_DIR names, else results/).
       --models is a folder with cnn/ and cnn-lstm/ subfolders (tfjs model.json + weights +
       meta.json); default models/cnn and models/cnn-lstm, else runs/cnn-quick and
       runs/cnn-lstm-quick. Test faces (--per-class per class, default 20) come from the test
