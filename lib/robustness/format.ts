@@ -12,7 +12,7 @@ export function formatRobustness(r: RobustnessResult): string {
   const sevs = r.corruptions.severities;
   L.push(
     `model ${r.model.name} (${m.architecture}, ${m.params.toLocaleString('en-US')} params) on ${r.data.nTest} test images of split '${r.data.split}'` +
-      `${r.data.limited ? ` (stratified subset of ${r.data.nTestFull})` : ''}, corruption seed ${r.corruptions.seed}, backend ${r.backend}, ${r.seconds.toFixed(0)} s`,
+      `${r.data.limited ? ` (stratified subset of ${r.data.nTestFull})` : ''}, corruption seed ${r.corruptions.seed}, backend ${r.backend}${r.threads === undefined ? '' : ` (${r.threads} thread${r.threads === 1 ? '' : 's'})`}, ${r.seconds.toFixed(0)} s`,
   );
   L.push(
     '',

@@ -44,6 +44,7 @@ import {
 } from './suite';
 import type { EvalDataInfo, PairedLevelResult, Table34Result } from '../eval/types';
 import { portablePath } from '../env';
+import { backendThreads } from '../backend';
 
 /** One line: the per-image predictions (41 x n numbers) would take a line each when indented. */
 function writeCompactJson(file: string, value: unknown): void {
@@ -85,7 +86,10 @@ export interface RobustnessResult {
   createdAt: string;
   model: ModelRef;
   data: EvalDataInfo;
+  /** The backend that computed `run` (carried over when `run` is reused). */
   backend: string;
+  /** Compute threads of `backend` (absent in results written before it was recorded). */
+  threads?: number;
   /** Wall seconds of this evaluation (the reference's included when computed). */
   seconds: number;
   corruptions: { seed: number; severities: Severity[]; families: CorruptionSpec[] };
@@ -124,6 +128,12 @@ export interface RobustnessEvalOptions {
   batchSize?: number;
   /** Write the result here (atomically); the reference's own result goes beside it. */
   out?: string;
+  /**
+   * The reference's result file, read for reuse and written when computed (default: beside
+   * `out`, named after the reference's folder), so a reference saved under another name (a
+   * paper-scale CNN beside a small one of the same folder name) can be reused.
+   */
+  refOut?: string;
   ds?: FerDataset;
   log?: (s: string) => void;
 }
@@ -294,15 +304,18 @@ export async function runRobustnessEval(
     schema: 'fer-robustness/1' as const,
     data: info,
     backend: tf.getBackend(),
+    threads: backendThreads(tf.getBackend()),
     corruptions: { seed, severities, families: families.map((f) => CORRUPTION_SPECS[f]) },
   };
 
   let reference: RobustnessReference | null = null;
   if (opts.ref !== undefined) {
     const refDir = opts.ref;
-    const refFile = opts.out
-      ? path.join(path.dirname(opts.out), `${modelNameOf(refDir)}.json`)
-      : defaultRobustnessPath(refDir);
+    const refFile =
+      opts.refOut ??
+      (opts.out
+        ? path.join(path.dirname(opts.out), `${modelNameOf(refDir)}.json`)
+        : defaultRobustnessPath(refDir));
     const refLoaded = await loadStudyModel(refDir);
     let refRun: RobustnessRun | null = null;
     let reused = false;
@@ -371,6 +384,8 @@ export async function runRobustnessEval(
 
   const result: RobustnessResult = {
     ...base,
+    // The backend that computed `run`, carried over with it when reused.
+    ...(saved ? { backend: saved.backend, threads: saved.threads } : {}),
     createdAt: new Date().toISOString(),
     model: self,
     seconds: (Date.now() - t0) / 1000,

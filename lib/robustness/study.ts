@@ -2,7 +2,8 @@
  * Notebook 07's steps, so the notebook stays thin: which models the robustness study uses,
  * training them when missing (the exact settings below), and running or reusing the suite and
  * the augmentation experiment (reused only when made by the same saved model on the same
- * images and settings; FER_RETRAIN=1 recomputes everything).
+ * images and settings; FER_RETRAIN=1 recomputes everything); and the same suite on the
+ * paper-scale models of the main study.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -17,8 +18,10 @@ import {
   type RobustnessResult,
 } from './run';
 import { resolveTrainConfig, train, type TrainConfig } from '../train';
-import type { ModelName } from '../models/meta';
+import type { ModelName, StudyModelMeta } from '../models/meta';
 import { readMeta } from '../study';
+import { CORRUPTIONS, SEVERITIES } from './corruptions';
+import { FerError } from '../util/errors';
 
 /**
  * Training settings of the robustness models, pinned here rather than taken from the quick
@@ -141,6 +144,106 @@ export function suiteFor(
     out: path.join(env.resultsDir, 'robustness', `${path.basename(dir)}.json`),
     log: opts.log,
   });
+}
+
+/** One paper-scale model of the main study and the name of its suite result. */
+export interface PaperRobustnessModel {
+  architecture: ModelName;
+  /** models/<architecture>: the committed paper-scale model (training seed 1). */
+  dir: string;
+  /** File name under results/robustness/: robust-paper-<architecture>.json. */
+  file: string;
+}
+
+/**
+ * The paper-scale CNN and hybrid, CNN first. Their results are named robust-paper-*.json, not
+ * after the model folder, so they never share a name with a small model's result.
+ */
+export function paperRobustnessModels(root = REPO_ROOT): PaperRobustnessModel[] {
+  return (['cnn', 'cnn-lstm'] as const).map((architecture) => ({
+    architecture,
+    dir: path.join(root, 'models', architecture),
+    file: `robust-paper-${architecture}.json`,
+  }));
+}
+
+/**
+ * Whether `r` is the full suite (every family and severity, corruption seed 0) of the model
+ * whose meta.json is `meta`, on ROBUSTNESS_LIMIT stratified test images (fewer when the split
+ * has fewer): the settings of the small models' suite, so CE and mCE are comparable.
+ */
+export function isStandardSuiteOf(
+  r: Pick<RobustnessResult, 'schema' | 'model' | 'data' | 'run'>,
+  meta: Pick<StudyModelMeta, 'createdAt' | 'datasetSha256'>,
+  limit = ROBUSTNESS_LIMIT,
+): boolean {
+  return (
+    r.schema === 'fer-robustness/1' &&
+    r.model.meta.createdAt === meta.createdAt &&
+    r.model.meta.datasetSha256 === meta.datasetSha256 &&
+    r.data.nTest === Math.min(limit, r.data.nTestFull) &&
+    r.run.seed === 0 &&
+    r.run.cells.length === CORRUPTIONS.length * SEVERITIES.length
+  );
+}
+
+function readSuite(file: string): RobustnessResult | null {
+  if (!fs.existsSync(file)) return null;
+  try {
+    return JSON.parse(fs.readFileSync(file, 'utf8')) as RobustnessResult;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The suite on the paper-scale CNN and hybrid (the hybrid against the CNN), read from this
+ * run's results/robustness/, else from the committed one (the two runs take half an hour
+ * together), and computed into this run's results only when neither holds a matching pair or
+ * FER_RETRAIN=1.
+ */
+export async function paperSuitesFor(
+  env: StudyEnv,
+  opts: { ds?: FerDataset; log?: (s: string) => void; root?: string } = {},
+): Promise<{ cnn: RobustnessResult; hybrid: RobustnessResult; from: string | null }> {
+  const root = opts.root ?? REPO_ROOT;
+  const [cm, hm] = paperRobustnessModels(root);
+  const cnnMeta = readMeta(cm.dir);
+  const hybMeta = readMeta(hm.dir);
+  if (!cnnMeta || !hybMeta)
+    throw new FerError(`the paper-scale models are missing (${cm.dir}, ${hm.dir})`);
+  const dirs = [path.join(env.resultsDir, 'robustness'), path.join(root, 'results', 'robustness')];
+  if (!env.retrain)
+    for (const dir of dirs) {
+      const cnn = readSuite(path.join(dir, cm.file));
+      const hybrid = readSuite(path.join(dir, hm.file));
+      if (
+        cnn &&
+        hybrid &&
+        isStandardSuiteOf(cnn, cnnMeta) &&
+        isStandardSuiteOf(hybrid, hybMeta) &&
+        hybrid.reference?.meta.createdAt === cnnMeta.createdAt
+      )
+        return { cnn, hybrid, from: path.join(dir, '') };
+    }
+  const out = dirs[0];
+  const common = {
+    limit: ROBUSTNESS_LIMIT,
+    seed: 0,
+    reuse: !env.retrain,
+    csv: env.csv ?? undefined,
+    ds: opts.ds,
+    log: opts.log,
+  };
+  const cnnOut = path.join(out, cm.file);
+  const cnn = await runRobustnessEval(cm.dir, { ...common, out: cnnOut });
+  const hybrid = await runRobustnessEval(hm.dir, {
+    ...common,
+    ref: cm.dir,
+    refOut: cnnOut,
+    out: path.join(out, hm.file),
+  });
+  return { cnn, hybrid, from: null };
 }
 
 /** The augmentation experiment, reusing results/robustness/augmentation.json when it matches. */

@@ -8,20 +8,21 @@ import { flagInt, flagString, parseArgs, type Command } from '../registry';
 const USAGE = `usage:
   fer robustness --model <dir> [--ref <cnn dir>] [--families a,b|all] [--severities 1-5]
                  [--limit N] [--seed S] [--ferplus FILE | --no-ferplus] [--no-reuse]
-                 [--batch-size N] [--backend NAME] [--csv FILE] [--cache-dir DIR] [--out FILE] [--json]
+                 [--batch-size N] [--backend NAME] [--csv FILE] [--cache-dir DIR] [--out FILE]
+                 [--ref-out FILE] [--json]
       Evaluate the model saved in <dir> on its own test split (recreated from meta.json) under
       8 corruption families x 5 severities (ImageNet-C protocol; lib/robustness/corruptions):
       accuracy, weighted F1 and relative robustness per cell. With --ref (the paper's CNN), also
       CE, relative CE and mCE against it, McNemar per severity and a sign test per family; the
-      reference's run is written beside this one. A saved run of the same model on the same
-      rows, seed and cells (this model's --out, the reference's file) is reused, not recomputed
-      (--no-reuse recomputes), so suites run in parallel can be combined. Also scores the
-      clean predictions against FER+ majority labels (--ferplus FILE, else fer2013new.csv(.gz)
-      beside $FER2013_CSV/--csv; skipped if absent). --limit N takes a stratified subset of N
-      test images. Writes results/robustness/<model-folder>.json (or --out) atomically; a run
-      with --limit or --seed goes to results/robustness/limit<N>-seed<S>/ instead, so it never
-      replaces the full suite's file, and a default file holding another model's run is never
-      replaced (pass --out).
+      reference's run is written beside this one, or to --ref-out FILE. A saved run of the same
+      model on the same rows, seed and cells (this model's --out, the reference's file) is
+      reused, not recomputed (--no-reuse recomputes), so suites run in parallel can be
+      combined. Also scores the clean predictions against FER+ majority labels (--ferplus FILE,
+      else fer2013new.csv(.gz) beside $FER2013_CSV/--csv; skipped if absent). --limit N takes a
+      stratified subset of N test images. Writes results/robustness/<model-folder>.json (or
+      --out) atomically; a run with --limit or --seed goes to
+      results/robustness/limit<N>-seed<S>/ instead, so it never replaces the full suite's file,
+      and a default file holding another model's run is never replaced (pass --out).
 
   fer robustness augmentation --models <cnn>,<cnn-lstm>,<cnn aug>,<cnn-lstm aug>
                  [--limit N] [--noise-seeds K] [--batch-size N] [--backend NAME] [--csv FILE]
@@ -52,6 +53,7 @@ export const robustnessCommand: Command = {
         'ferplus',
         'models',
         'noise-seeds',
+        'ref-out',
       ],
       booleans: ['json', 'no-ferplus', 'no-reuse'],
       maxPositional: 1,
@@ -78,7 +80,17 @@ export const robustnessCommand: Command = {
 
     if (mode === 'augmentation') {
       only(
-        ['model', 'ref', 'families', 'severities', 'seed', 'ferplus', 'no-ferplus', 'no-reuse'],
+        [
+          'model',
+          'ref',
+          'ref-out',
+          'families',
+          'severities',
+          'seed',
+          'ferplus',
+          'no-ferplus',
+          'no-reuse',
+        ],
         'augmentation',
       );
       const list = (flagString(args, 'models') ?? '').split(',').filter((s) => s !== '');
@@ -137,9 +149,14 @@ export const robustnessCommand: Command = {
       'fer-robustness/1',
       explicit === undefined ? producedBy(modelDir) : undefined,
     );
+    const refOut = flagString(args, 'ref-out');
+    if (refOut !== undefined && ref === undefined)
+      throw new FerError("--ref-out needs --ref (it names the reference's result file)");
     if (ref !== undefined) {
-      // runRobustnessEval writes the reference's run beside --out, named after its folder.
-      const refFile = path.join(path.dirname(out), `${path.basename(path.resolve(ref))}.json`);
+      // runRobustnessEval writes the reference's run to --ref-out, else beside --out, named
+      // after its folder.
+      const refFile =
+        refOut ?? path.join(path.dirname(out), `${path.basename(path.resolve(ref))}.json`);
       if (path.resolve(refFile) === path.resolve(out))
         throw new FerError(
           `the reference's result would be written to --out itself (${refFile}); name --out differently`,
@@ -156,6 +173,7 @@ export const robustnessCommand: Command = {
       severities,
       seed,
       ref,
+      refOut,
       reuse: !args.flags.has('no-reuse'),
       ferplus,
       out,
