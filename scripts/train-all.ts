@@ -22,18 +22,9 @@ import type { StudyConfig, TrainingEntry } from '../lib/config';
 import { parseModelName } from '../lib/models';
 import { REPO_ROOT, portablePath, readConfig } from '../lib/env';
 import { FerError } from '../lib/util/errors';
+import { publishedModelDir, trainingName } from '../lib/study/trainings';
 
-/** The entry's name: `<model>-s<seed>`. */
-export function trainingName(t: TrainingEntry): string {
-  return `${t.model}-s${t.seed}`;
-}
-
-/** Where a finished training is published (repository-relative). */
-export function publishedModelDir(config: StudyConfig, t: TrainingEntry): string {
-  const headline =
-    config.profile === 'paper' && t.seed === 1 && ['cnn', 'cnn-lstm'].includes(t.model);
-  return headline ? path.join('models', t.model) : path.join('models', `${t.model}-s${t.seed}`);
-}
+export { publishedModelDir, trainingName } from '../lib/study/trainings';
 
 export interface TrainingPlan {
   entry: TrainingEntry;

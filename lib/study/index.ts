@@ -6,7 +6,8 @@
  * - a profile's evaluation budget (`evalBudget`): how many test images and noise seeds;
  * - one evaluation pass over both models (`evaluateStudy`) that writes each model's
  *   `eval.json` and the paired McNemar comparison from the *same* predictions, instead of
- *   predicting every noise level twice as `runEval` + `runCompare` would.
+ *   predicting every noise level twice as `runEval` + `runCompare` would;
+ * - every other published training of the config (`publishedTrainings`, `evaluateTrainings`).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -414,3 +415,8 @@ export async function evaluateSensitivity(
   }
   return out;
 }
+
+// ---------------------------------------------------------------- every training of a config
+
+export * from './trainings';
+export * from './evaluate-trainings';
