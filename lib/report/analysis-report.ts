@@ -439,7 +439,7 @@ export function sensitivityBlocks(
 }
 
 /** The per-seed numbers the between-seed statistics summarise. */
-function seedMetrics(e: EvalResult, band: InformativeBand): Record<string, number | null> {
+export function seedMetrics(e: EvalResult, band: InformativeBand): Record<string, number | null> {
   const levels = e.table34.levels.map((l) => l.level);
   const acc = e.table34.levels.map((l) => l.accuracy.mean);
   const inBand =

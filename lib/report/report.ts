@@ -62,6 +62,8 @@ import { sensitivityVerdictBlocks } from './sensitivity-report';
 import type { Row } from './tables';
 import { ci, pct, pval } from './format';
 import { asPaperModel, isPaperModel } from '../models/designs';
+import type { PublishedTraining } from '../study/trainings';
+import { designBlocks, designsFigures } from './designs-report';
 
 export interface NotebookTimes {
   profile: string;
@@ -101,6 +103,13 @@ export interface ReportInputs {
    * and architecture (lib/report/analysis-report.ts `seedGroups`): the between-seed statistics.
    */
   seedEvals?: EvalResult[];
+  /**
+   * Evaluations of the other designs (docs/designs.md) of the same profile and test set, every
+   * seed: the designs comparison, never the paper-pair tables.
+   */
+  designEvals?: EvalResult[];
+  /** The config's trainings and whether each is published, to name what is still missing. */
+  trainings?: PublishedTraining[] | null;
 }
 
 function readJson<T>(file: string): T | null {
@@ -118,29 +127,45 @@ export function loadResults(
   if (!fs.existsSync(dir)) throw new FerError('results folder not found', dir);
   const all: EvalResult[] = [];
   const interim: EvalResult[] = [];
+  const designs: EvalResult[] = [];
   for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
     if (!e.isDirectory()) continue;
     if (opts.models && !opts.models.includes(e.name)) continue;
     const r = readJson<EvalResult>(path.join(dir, e.name, 'eval.json'));
     if (!r) continue;
-    // The report compares the paper pair; other designs (docs/designs.md) are not part of it.
-    if (!isPaperModel(r.model.meta.architecture)) continue;
     if (r.schema !== 'fer-eval/1')
       throw new FerError(
         `unknown schema '${String(r.schema)}'`,
         path.join(dir, e.name, 'eval.json'),
       );
+    // The paper-pair tables compare the pair; other designs (docs/designs.md) go to their own
+    // section.
+    if (!isPaperModel(r.model.meta.architecture)) {
+      if (!r.model.meta.interim) designs.push(r);
+      continue;
+    }
     (r.model.meta.interim ? interim : all).push(r);
   }
   const created = (r: EvalResult) => Date.parse(r.createdAt) || 0;
+  // The headline model is the lowest training seed (each config lists seed 1 first), so that
+  // evaluating a further seed later never replaces it in the tables.
+  const lowSeed = (r: EvalResult) => -r.model.meta.seed;
   const evals = pickPerArchitecture(all, (r) => [
     r.model.meta.profile === opts.profile ? 1 : 0,
+    lowSeed(r),
     created(r),
   ]);
   const paperFinished = pickPerArchitecture(
     all.filter((r) => r.model.meta.profile === 'paper'),
-    (r) => [created(r)],
+    (r) => [lowSeed(r), created(r)],
   );
+  const sameTestSet = (r: EvalResult) =>
+    evals.some(
+      (e) =>
+        e.model.meta.profile === r.model.meta.profile &&
+        e.data.split === r.data.split &&
+        e.data.nTest === r.data.nTest,
+    );
   const names = new Set(evals.map((r) => r.model.name));
   let compare: CompareResult | null = null;
   for (const f of fs
@@ -161,14 +186,8 @@ export function loadResults(
     interim: interim.sort(byArchitecture),
     paperFinished,
     sensitivity: loadSensitivity(dir, evals),
-    seedEvals: all.filter((r) =>
-      evals.some(
-        (e) =>
-          e.model.meta.profile === r.model.meta.profile &&
-          e.data.split === r.data.split &&
-          e.data.nTest === r.data.nTest,
-      ),
-    ),
+    seedEvals: all.filter(sameTestSet),
+    designEvals: designs.filter(sameTestSet),
   };
 }
 
@@ -736,6 +755,17 @@ export function reportBlocks(inputs: ReportInputs, figures: ReportFigure[]): Blo
   if (band) {
     B.push(h(2, 'Between training seeds'));
     B.push(...seedBlocks(inputs.seedEvals?.length ? inputs.seedEvals : inputs.evals, band.band));
+    B.push(h(2, 'Hybrid designs and the non-recurrent control'));
+    B.push(
+      ...designBlocks(
+        [
+          ...(inputs.seedEvals?.length ? inputs.seedEvals : inputs.evals),
+          ...(inputs.designEvals ?? []),
+        ],
+        band.band,
+        inputs.trainings ?? null,
+      ),
+    );
   }
 
   // ---------------------------------------------------------------- calibration and classes
@@ -916,7 +946,7 @@ export function writeReport(
   return { md, html };
 }
 
-/** fig1 … fig13 in numeric order, then the confusion matrices. */
+/** fig1 … fig18 in numeric order, then the confusion matrices. */
 const sortKey = (name: string): string => {
   const n = /^fig(\d+)-/.exec(name);
   return n ? `0${n[1].padStart(3, '0')}${name}` : `1${name}`;
@@ -938,6 +968,8 @@ export interface GenerateOptions {
    * how the models trained once it is of the paper profile.
    */
   paperRun?: RunStatus[] | null;
+  /** The config's trainings (lib/study `publishedTrainings`), for the designs section. */
+  trainings?: PublishedTraining[] | null;
 }
 
 /**
@@ -952,6 +984,7 @@ export async function generateReport(
     ...loaded,
     provenance: opts.provenance ?? null,
     paperRun: opts.paperRun ?? null,
+    trainings: opts.trainings ?? null,
   };
   const r = byModel(inputs.evals);
   const defs = chooseDefinitions(r);
@@ -967,6 +1000,7 @@ export async function generateReport(
     ),
     ...(opts.extraFigures ?? []),
     ...(loaded.robustness ? robustnessFigures(loaded.robustness) : []),
+    ...designsFigures([...(loaded.seedEvals ?? []), ...(loaded.designEvals ?? [])]),
   ].sort((a, b) => sortKey(a.name).localeCompare(sortKey(b.name)));
   let figures: ReportFigure[] = [];
   if (!opts.noImages) {

@@ -20,7 +20,7 @@ import { noiseExamplesFigure, sampleRowsPerClass } from './.lib/report/data-figu
 import { generateReport, loadResults, claimVerdicts, chooseDefinitions } from './.lib/report/report';
 import { byModel } from './.lib/report/paper-figures';
 import { collectProvenance } from './.lib/report/provenance';
-import { paperRunStatus } from './.lib/study';
+import { paperRunStatus, publishedTrainings } from './.lib/study';
 import { showMarkdown, showTable } from './.lib/notebook/display';
 
 const env = readStudyEnv();
@@ -39,6 +39,7 @@ const report = await generateReport({
   extraFigures: [fig4],
   provenance: collectProvenance(),
   paperRun: paperRunStatus(),
+  trainings: publishedTrainings(env.config),
 });
 console.log(`${report.figures.length} figures and the report written in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 showTable(report.figures.map((f) => ({ figure: f.name, png: f.png, svg: f.svg ?? '', html: f.html ?? '' })));
