@@ -96,6 +96,33 @@ export function designSummaries(
   }));
 }
 
+/**
+ * What the table says, in words: each design against the CNN+LSTM and the CNN on the band, and
+ * whether the control sits nearer the hybrid or the CNN.
+ */
+export function designFindings(s: readonly DesignSummary[]): string {
+  const by = (d: DesignName) => s.find((x) => x.design === d);
+  const seeds = (d: DesignSummary) => `${d.seeds.length} seed${d.seeds.length === 1 ? '' : 's'}`;
+  const band = (d: DesignSummary) => (d.bandAverage === null ? '—' : d.bandAverage.toFixed(3));
+  const out = s.map(
+    (d) =>
+      `${d.label} (${seeds(d)}): clean ${d.clean.mean.toFixed(3)}, band-average ${band(d)}` +
+      (d.design !== 'cnn' && d.bandVsCnn !== null
+        ? ` (${d.bandVsCnn >= 0 ? '+' : ''}${d.bandVsCnn.toFixed(3)} vs the CNN)`
+        : ''),
+  );
+  const ctrl = by('cnn-dense-control');
+  const lstm = by('cnn-lstm');
+  const cnn = by('cnn');
+  let verdict = '';
+  if (ctrl?.bandAverage != null && lstm?.bandAverage != null && cnn?.bandAverage != null) {
+    const toLstm = Math.abs(ctrl.bandAverage - lstm.bandAverage);
+    const toCnn = Math.abs(ctrl.bandAverage - cnn.bandAverage);
+    verdict = ` Under noise the non-recurrent control lies nearer the ${toLstm <= toCnn ? 'CNN+LSTM' : 'CNN'} (band-average ${toLstm.toFixed(3)} from the hybrid, ${toCnn.toFixed(3)} from the CNN)${toLstm <= toCnn ? ': the hybrid’s difference from the CNN under noise then belongs to the architecture rather than to the LSTM' : ''}.`;
+  }
+  return `${out.join('; ')}.${verdict}`;
+}
+
 /** The designs table's rows. */
 export function designRows(s: readonly DesignSummary[]): Row[] {
   return s.map((d) => ({
@@ -231,5 +258,6 @@ export function designBlocks(
       { digits: 3 },
       'Every design under Gaussian noise (accuracy; differences from the CNN are of the means)',
     ),
+    p(designFindings(s)),
   ];
 }

@@ -43,7 +43,7 @@ export interface TrainingsEvaluation {
   evaluated: EvaluatedTraining[];
   /** results/compare-<a>-<b>.json of each further seed pair. */
   compares: string[];
-  /** Entries of the config's trainings whose model is not published yet. */
+  /** Entries of the config's trainings, other than the headline pair, not published yet. */
   missing: PublishedTraining[];
 }
 
@@ -106,7 +106,7 @@ export async function evaluateTrainings(
   const cache = opts.cache !== false;
   const all = publishedTrainings(config, opts.root);
   const further = all.filter((t) => !t.headline && t.exists);
-  const missing = all.filter((t) => !t.exists);
+  const missing = all.filter((t) => !t.headline && !t.exists);
   const evaluated: EvaluatedTraining[] = [];
   const compares: string[] = [];
   if (further.length === 0) return { evaluated, compares, missing };

@@ -10,6 +10,7 @@ import { renderMarkdown } from '../../lib/report/blocks';
 import {
   DESIGNS_FIGURE,
   designBlocks,
+  designFindings,
   designRows,
   designSummaries,
   designsFigures,
@@ -69,6 +70,12 @@ describe('report: designs comparison', () => {
     assert.ok(Math.abs((c.at30 as number) - (at(cnn, 0.3) - 0.01)) < 1e-12);
     // A constant shift of every level shifts the band average by the same amount.
     assert.ok(Math.abs((ctrl.bandVsCnn as number) - (s[1].bandVsCnn as number) - 0.025) < 1e-9);
+    const ctrlToLstm = Math.abs((ctrl.bandAverage as number) - (s[1].bandAverage as number));
+    const ctrlToCnn = Math.abs((ctrl.bandAverage as number) - (c.bandAverage as number));
+    assert.match(
+      designFindings(s),
+      new RegExp(`nearer the ${ctrlToLstm <= ctrlToCnn ? 'CNN\\+LSTM' : 'CNN '}`),
+    );
     const rows = designRows(s);
     assert.equal(rows[0]['clean − CNN'], null);
     assert.equal(rows[2]['training seeds'], 2);
