@@ -419,4 +419,4 @@ export async function evaluateSensitivity(
 // ---------------------------------------------------------------- every training of a config
 
 export * from './trainings';
-export * from './evaluate-trainings';
+// evaluate-trainings.ts builds on evaluateStudy here; import it from './evaluate-trainings'.

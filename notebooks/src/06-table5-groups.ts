@@ -78,7 +78,7 @@ showTable(claimsById(claimVerdicts(r, loaded.compare, defs.table4.definition as 
 // read these results.
 
 // %%
-import { evaluateTrainings } from './.lib/study';
+import { evaluateTrainings } from './.lib/study/evaluate-trainings';
 import { bandEvidence } from './.lib/report/analysis-report';
 import { designFindings, designRows, designSummaries, designsFigures } from './.lib/report/designs-report';
 
