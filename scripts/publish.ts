@@ -56,6 +56,17 @@ export function publishReadme(root = REPO_ROOT): boolean {
   return true;
 }
 
+/**
+ * A file as it is published. Executed notebooks quote log lines that name this checkout's
+ * absolute paths; they are made repository-relative, so that the committed study names no
+ * machine's folders.
+ */
+export function publishedBytes(src: string, root = REPO_ROOT): Buffer {
+  const bytes = fs.readFileSync(src);
+  if (!src.endsWith('.ipynb')) return bytes;
+  return Buffer.from(bytes.toString('utf8').split(`${root}${path.sep}`).join(''), 'utf8');
+}
+
 /** Throws unless every notebook the run executed succeeded. */
 export function checkRunFinished(runDir: string): void {
   const times = path.join(runDir, 'results', 'notebook-times.json');
@@ -82,7 +93,7 @@ function main(argv: string[]): number {
   checkRunFinished(runDir);
   const plan = publishPlan(runDir);
   for (const [src, dst] of plan) {
-    if (!args.flags.has('dry-run')) writeFileAtomic(dst, fs.readFileSync(src));
+    if (!args.flags.has('dry-run')) writeFileAtomic(dst, publishedBytes(src));
     console.log(`publish: ${portablePath(dst)}`);
   }
   console.log(
