@@ -359,30 +359,33 @@ export interface SensitivityResults {
   compare?: { deleaked?: CompareResult; bnRecalibrated?: CompareResult };
 }
 
+/**
+ * The sensitivity variants as they are filed (lib/study `studyVariantSuffix`): each model's
+ * `eval<suffix>.json` and the pair's `compare-<cnn>-<cnn-lstm><suffix>.json`.
+ */
+export const SENSITIVITY_FILES = [
+  { key: 'deleaked', suffix: '-deleaked', label: 'de-leaked test set' },
+  { key: 'bnRecalibrated', suffix: '-bn-recalibrated', label: 'BatchNorm statistics re-estimated' },
+] as const;
+
 /** results/<model>/eval-deleaked.json and eval-bn-recalibrated.json, where they exist. */
 export function loadSensitivity(dir: string, evals: EvalResult[]): SensitivityResults {
   const out: SensitivityResults = { deleaked: {}, bnRecalibrated: {}, compare: {} };
+  const read = <T>(...parts: string[]): T | undefined => {
+    const file = path.join(dir, ...parts);
+    return fs.existsSync(file) ? readJsonFile<T>(file) : undefined;
+  };
   const key = (m: ModelName) => evals.find((e) => e.model.meta.architecture === m)?.model.name;
   const [a, b] = [key('cnn'), key('cnn-lstm')];
-  if (a && b && out.compare)
-    for (const [k, suffix] of [
-      ['deleaked', 'deleaked'],
-      ['bnRecalibrated', 'bn-recalibrated'],
-    ] as const) {
-      const file = path.join(dir, `compare-${a}-${b}-${suffix}.json`);
-      if (fs.existsSync(file)) out.compare[k] = readJsonFile<CompareResult>(file);
+  for (const v of SENSITIVITY_FILES) {
+    if (a && b && out.compare)
+      out.compare[v.key] = read<CompareResult>(`compare-${a}-${b}${v.suffix}.json`);
+    for (const e of evals) {
+      const m = e.model.meta.architecture;
+      if (!isPaperModel(m)) continue;
+      const r = read<EvalResult>(e.model.name, `eval${v.suffix}.json`);
+      if (r) out[v.key][m] = r;
     }
-  for (const e of evals) {
-    const m = e.model.meta.architecture;
-    if (!isPaperModel(m)) continue;
-    const read = (f: string): EvalResult | undefined => {
-      const file = path.join(dir, e.model.name, f);
-      return fs.existsSync(file) ? readJsonFile<EvalResult>(file) : undefined;
-    };
-    const d = read('eval-deleaked.json');
-    if (d) out.deleaked[m] = d;
-    const b = read('eval-bn-recalibrated.json');
-    if (b) out.bnRecalibrated[m] = b;
   }
   return out;
 }
@@ -395,8 +398,10 @@ export function sensitivityBlocks(
 ): Block[] {
   const variants: [string, Partial<Record<ModelName, EvalResult>>][] = [
     ['as published (all test images, BatchNorm as trained)', r],
-    ['de-leaked test set', s?.deleaked ?? {}],
-    ['BatchNorm statistics re-estimated', s?.bnRecalibrated ?? {}],
+    ...SENSITIVITY_FILES.map((v): [string, Partial<Record<ModelName, EvalResult>>] => [
+      v.label,
+      s?.[v.key] ?? {},
+    ]),
   ];
   const rows: Row[] = [];
   const missing: string[] = [];
@@ -432,7 +437,7 @@ export function sensitivityBlocks(
     blocks.push(
       p(
         `Not in the results yet: ${missing.join('; ')}. ` +
-          'Notebook 04 computes them (`evaluateSensitivity` in lib/study); for one model, `fer eval --model models/<m> --drop-leaked-test` and `fer eval --model models/<m> --recalibrate-bn 4000`.',
+          'Notebook 05 computes them (`evaluateSensitivity` in lib/study); for one model, `fer eval --model models/<m> --drop-leaked-test` and `fer eval --model models/<m> --recalibrate-bn 4000`.',
       ),
     );
   return blocks;

@@ -5,15 +5,10 @@
  */
 import type { Averaging } from '../eval/types';
 import { type Block, p, table } from './blocks';
-import type { SensitivityResults } from './analysis-report';
+import { SENSITIVITY_FILES, type SensitivityResults } from './analysis-report';
 import { claimVerdicts } from './claims';
 import type { ResultsByModel } from './paper-figures';
 import type { Row } from './tables';
-
-const VARIANTS = [
-  ['deleaked', 'de-leaked test set'],
-  ['bnRecalibrated', 'BatchNorm statistics re-estimated'],
-] as const;
 
 /** One row per variant and claim: verdict and evidence, beside the headline verdict. */
 export function sensitivityVerdictRows(
@@ -23,7 +18,7 @@ export function sensitivityVerdictRows(
   headline: ReturnType<typeof claimVerdicts>,
 ): Row[] {
   const rows: Row[] = [];
-  for (const [key, name] of VARIANTS) {
+  for (const { key, label: name } of SENSITIVITY_FILES) {
     const evals = s?.[key];
     const compare = s?.compare?.[key];
     if (!evals?.cnn || !evals['cnn-lstm'] || !compare) continue;
