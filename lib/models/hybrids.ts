@@ -132,45 +132,56 @@ export const lstmParams = (inputs: number, units: number): number => 4 * (units 
 
 /**
  * Hidden width of the control's per-step Dense so that its block (per-step Dense h, Flatten,
- * Dense u) has as many parameters as the two LSTMs it replaces, for T steps of F features:
- * h·(F + 1 + T·u) + u = lstm(F, u) + lstm(u, u), rounded. At full width h = 564.
+ * Dense u, BatchNorm u) has as many parameters as the two LSTMs it replaces, for T steps of F
+ * features: h·(F + 1 + T·u) + u + 4u = lstm(F, u) + lstm(u, u), rounded (BatchNorm counts its
+ * 2 trainable and 2 moving statistics per unit, as Keras's totals do). At full width h = 564.
  */
 export function controlHiddenUnits(steps: number, features: number, units: number): number {
   const target = lstmParams(features, units) + lstmParams(units, units);
-  return Math.max(1, Math.round((target - units) / (features + 1 + steps * units)));
+  return Math.max(1, Math.round((target - 5 * units) / (features + 1 + steps * units)));
+}
+
+/**
+ * The control's replacement for the two LSTMs, from a [T, F] sequence to `units` features in
+ * (-1, 1): Dense per step (ReLU, width `controlHiddenUnits`) → Flatten → Dense `units` →
+ * BatchNorm → tanh.
+ */
+export function denseControlBlock(seq: tf.SymbolicTensor, units: number, s: LayerSeeds): tf.SymbolicTensor {
+  const [, steps, features] = seq.shape as number[];
+  let x = tf.layers
+    .dense({
+      name: 'step_dense',
+      units: controlHiddenUnits(steps, features, units),
+      activation: 'relu',
+      kernelInitializer: s.glorot(),
+      kernelRegularizer: s.regularizer(),
+    })
+    .apply(seq) as tf.SymbolicTensor;
+  x = tf.layers.flatten({ name: 'steps_flat' }).apply(x) as tf.SymbolicTensor;
+  x = tf.layers
+    .dense({ name: 'mix', units, kernelInitializer: s.glorot(), kernelRegularizer: s.regularizer() })
+    .apply(x) as tf.SymbolicTensor;
+  x = tf.layers.batchNormalization({ name: 'mix_bn', momentum: s.bnMomentum }).apply(x) as tf.SymbolicTensor;
+  return tf.layers.activation({ name: 'mix_tanh', activation: 'tanh' }).apply(x) as tf.SymbolicTensor;
 }
 
 /**
  * The non-recurrent control: the current hybrid with its two LSTM layers replaced by a
  * feed-forward block of the same parameter count. Same 3 conv blocks, same 6 rows of 3,072
  * features, then a Dense applied to each row (ReLU, width from `controlHiddenUnits`), Flatten,
- * Dense 160 (tanh, the range of an LSTM's last state) and the same Dense-256 head. It sees
- * the same rows with the same position information, but shares no weights across steps and
- * carries no state between them.
+ * Dense 160 → BatchNorm → tanh (the range of an LSTM's last state) and the same Dense-256 head.
+ * It sees the same rows with the same position information, but shares no weights across steps
+ * and carries no state between them.
+ *
+ * Why the BatchNorm: the mixing Dense sums 3,384 non-negative ReLU outputs, and with Adam's
+ * per-weight steps its pre-activations grow along their common mean within the first few dozen
+ * steps. Without normalisation the tanh saturates on every output, no gradient reaches the trunk,
+ * and the paper recipe's training stays at the class prior (`test/integration/models-designs.test.ts`).
+ * The LSTM's own gates do not need this; the CNN's and the head's Dense layers have it too.
  */
 export function buildCnnDenseControl(opts: ModelOptions = {}): tf.LayersModel {
   const t = trunk(opts, CNN_LSTM_CONV_BLOCKS, 'rows');
-  const [, steps, features] = t.seq.shape as number[];
   const units = scaled(CNN_LSTM_UNITS[CNN_LSTM_UNITS.length - 1], t.o.widthMultiplier);
-  const hidden = controlHiddenUnits(steps, features, units);
-  let x = tf.layers
-    .dense({
-      name: 'step_dense',
-      units: hidden,
-      activation: 'relu',
-      kernelInitializer: t.s.glorot(),
-      kernelRegularizer: t.s.regularizer(),
-    })
-    .apply(t.seq) as tf.SymbolicTensor;
-  x = tf.layers.flatten({ name: 'steps_flat' }).apply(x) as tf.SymbolicTensor;
-  x = tf.layers
-    .dense({
-      name: 'mix',
-      units,
-      activation: 'tanh',
-      kernelInitializer: t.s.glorot(),
-      kernelRegularizer: t.s.regularizer(),
-    })
-    .apply(x) as tf.SymbolicTensor;
+  const x = denseControlBlock(t.seq, units, t.s);
   return head(t, x, 'cnn_dense_control');
 }

@@ -113,7 +113,7 @@ describe('model designs', function () {
       assert.ok(Math.abs(b - a) / a < 0.05, `width ${w}: control ${b} vs hybrid ${a}`);
       // The replaced blocks themselves match, not only the totals (the trunk and head are shared).
       const lstms = paramsOf(hyb, 'lstm1') + paramsOf(hyb, 'lstm2');
-      const dense = paramsOf(ctl, 'step_dense') + paramsOf(ctl, 'mix');
+      const dense = paramsOf(ctl, 'step_dense') + paramsOf(ctl, 'mix') + paramsOf(ctl, 'mix_bn');
       assert.ok(Math.abs(dense - lstms) / lstms < 0.05, `width ${w}: block ${dense} vs ${lstms}`);
       assert.equal(paramsBefore(ctl, 'rows'), paramsBefore(hyb, 'rows'));
       assert.equal(paramsBefore(ctl, 'dense1') - paramsBefore(ctl, 'rows'), dense);
