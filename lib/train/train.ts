@@ -37,6 +37,7 @@ import { RESUME_KEYS, type TrainConfig } from './config';
 import { gitCommit, saveStudyModel } from '../models/io';
 import type { StudyModelMeta } from '../models/meta';
 import { EpochProgress, epochLine } from './progress';
+import { priorEntropy, priorWarning } from './prior';
 
 export interface TrainOptions {
   /** Use this dataset instead of loading FER2013 (tests use synthetic data). */
@@ -249,6 +250,7 @@ export async function train(cfg: TrainConfig, opts: TrainOptions = {}): Promise<
   );
 
   const nBatches = Math.ceil(rows.train.length / cfg.batchSize);
+  const trainEntropy = priorEntropy(labelsOf(ds, rows.train), NUM_CLASSES);
   const augment = cfg.augmentNoise ?? 0;
   if (augment > 0) log(`noise augmentation: each training image gets sigma ~ U(0, ${augment})`);
   const progressOpts = typeof opts.progress === 'object' ? opts.progress : {};
@@ -367,6 +369,8 @@ export async function train(cfg: TrainConfig, opts: TrainOptions = {}): Promise<
       ...(backendThreads(backend) !== undefined ? { threads: backendThreads(backend) } : {}),
     };
     log(epochLine(epoch, cfg.epochs, seconds, entry));
+    const stuck = priorWarning(epoch, entry.loss, trainEntropy);
+    if (stuck) log(stuck);
 
     // Early stopping + ReduceLROnPlateau on val_loss, sharing one "best" (min_delta 0).
     if (state.best === null || val.loss < state.best.valLoss) {
