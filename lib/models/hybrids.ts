@@ -176,8 +176,9 @@ export function denseControlBlock(seq: tf.SymbolicTensor, units: number, s: Laye
  * Why the BatchNorm: the mixing Dense sums 3,384 non-negative ReLU outputs, and with Adam's
  * per-weight steps its pre-activations grow along their common mean within the first few dozen
  * steps. Without normalisation the tanh saturates on every output, no gradient reaches the trunk,
- * and the paper recipe's training stays at the class prior (`test/integration/models-designs.test.ts`).
- * The LSTM's own gates do not need this; the CNN's and the head's Dense layers have it too.
+ * and the paper recipe's training stays at the class prior (`test/integration/models-control-block.test.ts`).
+ * The hybrid's LSTMs, fed the same rows, train without it; the CNN's and the head's Dense layers
+ * are batch-normalised too.
  */
 export function buildCnnDenseControl(opts: ModelOptions = {}): tf.LayersModel {
   const t = trunk(opts, CNN_LSTM_CONV_BLOCKS, 'rows');
