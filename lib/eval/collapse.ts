@@ -12,8 +12,12 @@
  *   weighted F1 = p_k · 2 p_k / (1 + p_k)
  *   macro F1    = (2 p_k / (1 + p_k)) / L
  */
+import { entropyBits } from '../util/entropy';
 import { FerError } from '../util/errors';
 import { classificationReport, type Labels } from './metrics';
+
+// Lives in lib/util so that the training loop (below eval) can use it too.
+export { entropyBits };
 
 export interface PredictionDistribution {
   /** c_k: how many images were predicted as class k, k = 0..K-1. */
@@ -55,18 +59,6 @@ export function predictedLabelCounts(yPred: Labels, opts: { numClasses?: number 
     c[p]++;
   }
   return c;
-}
-
-/** Shannon entropy in bits of the distribution c / Σc: H = -Σ_k q_k log2 q_k (0 log 0 = 0). */
-export function entropyBits(counts: readonly number[]): number {
-  const n = counts.reduce((s, v) => s + v, 0);
-  if (n <= 0) throw new FerError('entropy of an empty distribution');
-  let h = 0;
-  for (const c of counts) {
-    if (c < 0) throw new FerError(`negative count ${c}`);
-    if (c > 0) h -= (c / n) * Math.log2(c / n);
-  }
-  return h;
 }
 
 /** Most-predicted class, its share and the entropy of predicted-label counts. */

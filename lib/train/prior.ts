@@ -4,14 +4,13 @@
  * training loop warns when an epoch ends there, so that a dead design is noticed after two epochs
  * rather than after early stopping.
  */
+import { entropyBits } from '../util/entropy';
 
 /** Entropy (nats) of the label distribution: the cross-entropy of always predicting it. */
 export function priorEntropy(labels: ArrayLike<number>, numClasses: number): number {
   const counts = new Array<number>(numClasses).fill(0);
   for (let i = 0; i < labels.length; i++) counts[labels[i]]++;
-  let h = 0;
-  for (const c of counts) if (c > 0) h -= (c / labels.length) * Math.log(c / labels.length);
-  return h;
+  return entropyBits(counts) * Math.LN2;
 }
 
 /**
